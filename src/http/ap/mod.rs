@@ -1,0 +1,39 @@
+//! ActivityPub endpoints: the actor, its collections (and, with
+//! federation, the inboxes and objects).
+
+mod actor;
+mod collections;
+
+use crate::state::AppState;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/users/{name}", get(actor::actor))
+        .route("/users/{name}/outbox", get(collections::outbox))
+        .route("/users/{name}/followers", get(collections::followers))
+        .route("/users/{name}/following", get(collections::following))
+        .route(
+            "/users/{name}/collections/featured",
+            get(collections::featured),
+        )
+        .route(
+            "/users/{name}/collections/tags",
+            get(collections::featured_tags),
+        )
+}
+
+/// An ActivityPub document with the content type peers require.
+pub fn activity_json(doc: serde_json::Value) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, crate::activitypub::CONTENT_TYPE),
+            (header::VARY, "Accept"),
+        ],
+        doc.to_string(),
+    )
+        .into_response()
+}

@@ -1,0 +1,60 @@
+//! The HTTP edge: routers, extractors, and the conversion of errors into
+//! responses. Only this module (and its children) knows axum.
+
+pub mod ap;
+pub mod error;
+mod middleware;
+pub mod web;
+pub mod wellknown;
+
+use crate::state::AppState;
+use axum::extract::DefaultBodyLimit;
+use axum::Router;
+use std::time::Duration;
+use tower_http::cors::CorsLayer;
+use tower_http::timeout::TimeoutLayer;
+
+/// Largest request body accepted anywhere except media uploads. Peers
+/// never send activities near this size.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// A request that takes longer than this is answered 408 and dropped, so a
+/// slow client can't pin memory.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The whole application; used by `main` and by the tests alike.
+pub fn app(state: AppState) -> Router {
+    // Discovery and ActivityPub documents are public and read by
+    // browser-based clients too: any origin may read them.
+    let public = Router::new()
+        .merge(wellknown::routes())
+        .merge(ap::routes())
+        .layer(CorsLayer::permissive());
+    Router::new()
+        .merge(public)
+        .merge(web::routes())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::require_setup,
+        ))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(axum::middleware::from_fn(middleware::log_request))
+        .with_state(state)
+}
+
+/// True when the client asked for ActivityPub JSON rather than HTML.
+pub fn wants_activity_json(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get_all(axum::http::header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| {
+            v.contains("application/activity+json")
+                || v.contains("application/ld+json")
+                || v.split(',')
+                    .any(|t| t.trim().starts_with("application/json"))
+        })
+}

@@ -1,0 +1,19 @@
+//! Burrow: a one-person fediverse server for small hardware.
+//!
+//! The crate is layered (see `ARCHITECTURE.md`): `http` speaks to the
+//! outside world, `ops` holds every action a person or a peer can take,
+//! `store` is the only code that knows sled, `crypto` wraps ring.
+
+pub mod activitypub;
+pub mod cli;
+pub mod config;
+pub mod crypto;
+pub mod federation;
+pub mod http;
+pub mod ops;
+pub mod server;
+pub mod state;
+pub mod store;
+pub mod templates;
+pub mod time_fmt;
+pub mod urls;

@@ -1,0 +1,119 @@
+//! What every request handler can reach: settings, store, templates and
+//! the owner's signing key. Cloning is cheap (one `Arc`).
+
+use crate::config::Config;
+use crate::crypto::keys::SigningKey;
+use crate::store::Store;
+use crate::templates::Templates;
+use crate::urls::Urls;
+use std::sync::{Arc, Mutex, RwLock};
+
+/// How the owner's RSA key is made at setup.
+#[derive(Clone, Copy, Debug)]
+pub enum KeyGen {
+    /// From the operating system's randomness (production).
+    Random,
+    /// Deterministic, for fast tests.
+    Seeded(u64),
+}
+
+impl KeyGen {
+    pub fn generate(self) -> Vec<u8> {
+        match self {
+            KeyGen::Random => crate::crypto::keys::generate_pkcs8(),
+            KeyGen::Seeded(seed) => crate::crypto::keys::seeded_pkcs8(seed),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub config: Config,
+    pub urls: Urls,
+    pub store: Store,
+    pub templates: Templates,
+    pub keygen: KeyGen,
+    /// SHA-256 of the one-time setup token; `None` once used or when an
+    /// owner exists. Held in memory only: a restart prints a new link.
+    pub setup_token_hash: Mutex<Option<String>>,
+    /// The owner's key, loaded once (parsing PKCS#8 on every signature
+    /// would cost more than the signature).
+    signing_key: RwLock<Option<Arc<SigningKey>>>,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn new(config: Config, store: Store, keygen: KeyGen) -> AppState {
+        let urls = Urls::new(&config.server.public_url);
+        AppState(Arc::new(Inner {
+            config,
+            urls,
+            store,
+            templates: Templates::new(),
+            keygen,
+            setup_token_hash: Mutex::new(None),
+            signing_key: RwLock::new(None),
+        }))
+    }
+
+    /// Whether the owner exists (setup done).
+    pub fn is_set_up(&self) -> bool {
+        matches!(self.store.owner(), Ok(Some(_)))
+    }
+
+    /// Makes a new one-time setup token and returns it (only its hash is kept).
+    pub fn issue_setup_token(&self) -> String {
+        let token = crate::crypto::random_token();
+        *self
+            .setup_token_hash
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some(crate::crypto::token_hash(&token));
+        token
+    }
+
+    /// True when `token` is the current setup token.
+    pub fn setup_token_valid(&self, token: &str) -> bool {
+        let guard = self
+            .setup_token_hash
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        match guard.as_deref() {
+            Some(h) => {
+                crate::crypto::secure_eq(h.as_bytes(), crate::crypto::token_hash(token).as_bytes())
+            }
+            None => false,
+        }
+    }
+
+    /// Spends the setup token; it can't be used again.
+    pub fn consume_setup_token(&self) {
+        *self
+            .setup_token_hash
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
+    /// The owner's signing key, parsed on first use.
+    pub fn signing_key(&self) -> Option<Arc<SigningKey>> {
+        if let Some(k) = self
+            .signing_key
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+        {
+            return Some(k.clone());
+        }
+        let owner = self.store.owner().ok()??;
+        let key = Arc::new(SigningKey::from_pkcs8(&owner.private_key_pkcs8).ok()?);
+        *self.signing_key.write().unwrap_or_else(|e| e.into_inner()) = Some(key.clone());
+        Some(key)
+    }
+}

@@ -1,0 +1,166 @@
+//! The only code that knows sled.
+//!
+//! One database, a small fixed set of trees (sled slows down with many),
+//! big-endian keys so that range scans run in id order, and values encoded
+//! as MessagePack maps with field names so records can gain fields without
+//! a rewrite (every record type is `#[serde(default)]`).
+
+pub mod accounts;
+mod codec;
+pub mod ids;
+mod meta;
+
+pub use codec::{decode, encode};
+pub use ids::IdGen;
+pub use meta::{Owner, SCHEMA_VERSION};
+
+use std::path::Path;
+
+/// Every tree the store uses. Adding one is a schema change: bump
+/// `SCHEMA_VERSION` if existing data must be moved into it.
+pub const TREES: &[&str] = &[
+    "meta",
+    "accounts",
+    "index",
+    "statuses",
+    "timelines",
+    "notifications",
+    "relations",
+    "media",
+    "oauth",
+    "queue_delivery",
+    "queue_inbox",
+    "objects_cache",
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Db(#[from] sled::Error),
+    #[error(
+        "stored record is unreadable ({0}); the data directory may be damaged, restore a backup"
+    )]
+    Decode(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("the data directory was written by a newer Burrow (schema {found}, this binary knows {known}); upgrade Burrow")]
+    TooNew { found: u32, known: u32 },
+}
+
+impl From<sled::transaction::TransactionError<StoreError>> for StoreError {
+    fn from(e: sled::transaction::TransactionError<StoreError>) -> Self {
+        match e {
+            sled::transaction::TransactionError::Abort(e) => e,
+            sled::transaction::TransactionError::Storage(e) => StoreError::Db(e),
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// Handle to the database; cheap to clone (sled trees are reference counted).
+// Some trees are opened before the code that fills them exists, so the
+// fixed set is decided once.
+#[allow(dead_code)]
+#[derive(Clone)]
+pub struct Store {
+    db: sled::Db,
+    pub(crate) meta: sled::Tree,
+    pub(crate) accounts: sled::Tree,
+    /// Secondary indexes, each under its own key prefix (see `index_key`).
+    pub(crate) index: sled::Tree,
+    pub(crate) statuses: sled::Tree,
+    pub(crate) timelines: sled::Tree,
+    pub(crate) notifications: sled::Tree,
+    pub(crate) relations: sled::Tree,
+    pub(crate) media: sled::Tree,
+    pub(crate) oauth: sled::Tree,
+    pub(crate) queue_delivery: sled::Tree,
+    pub(crate) queue_inbox: sled::Tree,
+    pub(crate) objects_cache: sled::Tree,
+    ids: std::sync::Arc<IdGen>,
+}
+
+impl Store {
+    /// Opens (or creates) the database in `dir` with a page cache of
+    /// `cache_bytes`, then runs pending migrations.
+    pub fn open(dir: &Path, cache_bytes: u64) -> Result<Store> {
+        let db = sled::Config::new()
+            .path(dir)
+            .cache_capacity(cache_bytes)
+            // sled's background flusher writes every 500 ms by default; we
+            // flush explicitly before acknowledging writes, so a slower
+            // background pace saves SD-card wear without risking data.
+            .flush_every_ms(Some(2000))
+            .mode(sled::Mode::LowSpace)
+            .open()?;
+        Self::from_db(db)
+    }
+
+    /// A throwaway store for unit tests (lives in memory / `/dev/shm`).
+    pub fn temporary() -> Result<Store> {
+        let db = sled::Config::new()
+            .temporary(true)
+            .cache_capacity(4 << 20)
+            .open()?;
+        Self::from_db(db)
+    }
+
+    fn from_db(db: sled::Db) -> Result<Store> {
+        let t = |name: &str| db.open_tree(name);
+        let store = Store {
+            meta: t("meta")?,
+            accounts: t("accounts")?,
+            index: t("index")?,
+            statuses: t("statuses")?,
+            timelines: t("timelines")?,
+            notifications: t("notifications")?,
+            relations: t("relations")?,
+            media: t("media")?,
+            oauth: t("oauth")?,
+            queue_delivery: t("queue_delivery")?,
+            queue_inbox: t("queue_inbox")?,
+            objects_cache: t("objects_cache")?,
+            ids: std::sync::Arc::new(IdGen::default()),
+            db,
+        };
+        meta::migrate(&store)?;
+        Ok(store)
+    }
+
+    /// A fresh snowflake id, strictly greater than any handed out before
+    /// by this process.
+    pub fn next_id(&self) -> u64 {
+        self.ids.next()
+    }
+
+    /// Makes every write so far durable. Called before acknowledging any
+    /// write a person or a peer relies on.
+    pub async fn flush(&self) -> Result<()> {
+        self.db.flush_async().await?;
+        Ok(())
+    }
+
+    /// Blocking flush, for shutdown and the command line.
+    pub fn flush_sync(&self) -> Result<()> {
+        self.db.flush()?;
+        Ok(())
+    }
+
+    pub fn size_on_disk(&self) -> u64 {
+        self.db.size_on_disk().unwrap_or(0)
+    }
+}
+
+/// Builds `prefix \0 part \0 part…` keys for the `index` tree. Parts are
+/// raw bytes; numeric parts should be big-endian so they sort.
+pub fn index_key(prefix: &str, parts: &[&[u8]]) -> Vec<u8> {
+    let mut k =
+        Vec::with_capacity(prefix.len() + 1 + parts.iter().map(|p| p.len() + 1).sum::<usize>());
+    k.extend_from_slice(prefix.as_bytes());
+    for p in parts {
+        k.push(0);
+        k.extend_from_slice(p);
+    }
+    k
+}

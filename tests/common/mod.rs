@@ -1,0 +1,130 @@
+//! Test harness: real servers on `127.0.0.1:0` with real sled stores in
+//! temporary directories, spoken to over HTTP.
+#![allow(dead_code)]
+
+use burrow::config::Config;
+use burrow::ops::setup::{self, NewOwner};
+use burrow::server::{self, Server};
+use burrow::state::{AppState, KeyGen};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+pub const PASSWORD: &str = "correct horse battery";
+
+/// How to start a test server.
+pub struct TestOptions {
+    /// Create this owner before serving; `None` leaves the server un-set-up.
+    pub username: Option<&'static str>,
+    /// Seed of the owner's RSA key (same seed, same key, generated once).
+    pub key_seed: u64,
+    pub allow_private_network: bool,
+}
+
+impl Default for TestOptions {
+    fn default() -> Self {
+        TestOptions {
+            username: Some("alice"),
+            key_seed: 1,
+            allow_private_network: true,
+        }
+    }
+}
+
+pub struct TestServer {
+    /// `http://127.0.0.1:PORT`, also the server's public URL.
+    pub base: String,
+    pub host: String,
+    pub state: AppState,
+    pub dir: tempfile::TempDir,
+    /// Dropping the server drops this sender, which stops the server.
+    shutdown: Option<oneshot::Sender<()>>,
+    handle: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl TestServer {
+    pub async fn start() -> TestServer {
+        Self::start_with(TestOptions::default()).await
+    }
+
+    pub async fn start_with(opts: TestOptions) -> TestServer {
+        let dir = tempfile::tempdir().expect("temp dir");
+        Self::start_in(dir, opts).await
+    }
+
+    /// Starts a server on an existing data directory (restart tests).
+    pub async fn start_in(dir: tempfile::TempDir, opts: TestOptions) -> TestServer {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().unwrap();
+        let base = format!("http://{addr}");
+        let mut config = Config::default();
+        config.server.listen = addr;
+        config.server.public_url = base.clone();
+        config.storage.cache_mib = 4;
+        config.federation.allow_private_network = opts.allow_private_network;
+        let store = server::open_store(dir.path(), &config).expect("open store");
+        if let Some(name) = opts.username {
+            if store.owner().unwrap().is_none() {
+                let urls = burrow::urls::Urls::new(&base);
+                let new = NewOwner {
+                    username: name.to_string(),
+                    display_name: format!("{name} (test)"),
+                    password: PASSWORD.to_string(),
+                };
+                setup::create_owner(
+                    &store,
+                    &urls,
+                    &new,
+                    burrow::crypto::keys::seeded_pkcs8(opts.key_seed),
+                )
+                .expect("create owner");
+            }
+        }
+        let server = Server::with_listener(listener, store, config, KeyGen::Seeded(opts.key_seed));
+        let state = server.state.clone();
+        let (tx, rx) = oneshot::channel::<()>();
+        let handle = tokio::spawn(async move {
+            server
+                .run(async {
+                    let _ = rx.await;
+                })
+                .await
+                .expect("server runs");
+        });
+        TestServer {
+            host: addr.to_string(),
+            base,
+            state,
+            dir,
+            shutdown: Some(tx),
+            handle: Some(handle),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// Stops the server gracefully (final flush) and hands back its data
+    /// directory, so a test can start again on it.
+    pub async fn stop(mut self) -> tempfile::TempDir {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(h) = self.handle.take() {
+            let _ = h.await;
+        }
+        let TestServer { state, dir, .. } = self;
+        drop(state);
+        dir
+    }
+}
+
+/// A client that does not follow redirects, so tests see them.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+pub const AP_ACCEPT: &str = "application/activity+json";
