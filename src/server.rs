@@ -62,7 +62,7 @@ impl Server {
             .await
             .map_err(|source| StartError::Bind { addr, source })?;
         Ok(Server {
-            state: AppState::new(config, store, keygen),
+            state: AppState::new(config, data_dir.to_path_buf(), store, keygen),
             listener,
         })
     }

@@ -6,6 +6,7 @@ use crate::crypto::keys::SigningKey;
 use crate::store::Store;
 use crate::templates::Templates;
 use crate::urls::Urls;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 
 /// How the owner's RSA key is made at setup.
@@ -31,6 +32,8 @@ pub struct AppState(Arc<Inner>);
 
 pub struct Inner {
     pub config: Config,
+    /// The data directory (settings, database, media files).
+    pub data_dir: PathBuf,
     pub urls: Urls,
     pub store: Store,
     pub templates: Templates,
@@ -51,10 +54,11 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
-    pub fn new(config: Config, store: Store, keygen: KeyGen) -> AppState {
+    pub fn new(config: Config, data_dir: PathBuf, store: Store, keygen: KeyGen) -> AppState {
         let urls = Urls::new(&config.server.public_url);
         AppState(Arc::new(Inner {
             config,
+            data_dir,
             urls,
             store,
             templates: Templates::new(),

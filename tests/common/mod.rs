@@ -79,7 +79,13 @@ impl TestServer {
                 .expect("create owner");
             }
         }
-        let server = Server::with_listener(listener, store, config, KeyGen::Seeded(opts.key_seed));
+        let server = Server::with_listener(
+            listener,
+            dir.path(),
+            store,
+            config,
+            KeyGen::Seeded(opts.key_seed),
+        );
         let state = server.state.clone();
         let (tx, rx) = oneshot::channel::<()>();
         let handle = tokio::spawn(async move {
