@@ -71,12 +71,13 @@ impl Server {
     /// the public URL can name the real port).
     pub fn with_listener(
         listener: TcpListener,
+        data_dir: &Path,
         store: Store,
         config: Config,
         keygen: KeyGen,
     ) -> Server {
         Server {
-            state: AppState::new(config, store, keygen),
+            state: AppState::new(config, data_dir.to_path_buf(), store, keygen),
             listener,
         }
     }
