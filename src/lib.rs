@@ -8,6 +8,7 @@ pub mod activitypub;
 pub mod cli;
 pub mod config;
 pub mod crypto;
+pub mod events;
 pub mod federation;
 pub mod http;
 pub mod ops;

@@ -41,6 +41,11 @@ pub struct Inner {
     /// SHA-256 of the one-time setup token; `None` once used or when an
     /// owner exists. Held in memory only: a restart prints a new link.
     pub setup_token_hash: Mutex<Option<String>>,
+    /// What just happened (new status, notification…), for streaming
+    /// clients and push. Sending never blocks; slow receivers lag.
+    pub events: tokio::sync::broadcast::Sender<crate::events::Event>,
+    /// Wakes the delivery worker when jobs are queued (no polling).
+    pub delivery_wake: tokio::sync::Notify,
     /// The owner's key, loaded once (parsing PKCS#8 on every signature
     /// would cost more than the signature).
     signing_key: RwLock<Option<Arc<SigningKey>>>,
@@ -64,6 +69,8 @@ impl AppState {
             templates: Templates::new(),
             keygen,
             setup_token_hash: Mutex::new(None),
+            events: tokio::sync::broadcast::channel(crate::events::EVENT_BUFFER).0,
+            delivery_wake: tokio::sync::Notify::new(),
             signing_key: RwLock::new(None),
         }))
     }

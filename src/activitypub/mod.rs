@@ -2,8 +2,10 @@
 //! Only this module (and the federation code that parses inbound
 //! documents) knows these shapes.
 
+pub mod activity;
 pub mod actor;
 pub mod collection;
+pub mod note;
 
 /// Content type of every ActivityPub document Burrow serves or sends.
 pub const CONTENT_TYPE: &str = "application/activity+json";

@@ -24,3 +24,51 @@ pub enum OpError {
 }
 
 pub type OpResult<T> = Result<T, OpError>;
+
+pub mod compose;
+pub mod follows;
+pub mod interactions;
+pub mod statuses;
+
+use crate::state::AppState;
+use crate::store::accounts::Account;
+
+/// The owner's account, or the error every action gives before setup.
+pub fn owner_account(state: &AppState) -> OpResult<Account> {
+    state
+        .store
+        .owner_account()?
+        .ok_or_else(|| OpError::Forbidden("this server is not set up yet".into()))
+}
+
+/// Stores deliveries and wakes the worker; the jobs were written in the
+/// operation's transaction, so this only nudges.
+pub(crate) fn wake_delivery(state: &AppState) {
+    state.delivery_wake.notify_one();
+}
+
+/// Makes a write durable before the caller reports success.
+pub(crate) async fn durable(state: &AppState) -> OpResult<()> {
+    state.store.flush().await?;
+    Ok(())
+}
+
+pub(crate) fn emit(state: &AppState, event: crate::events::Event) {
+    // No receiver is fine: nobody is streaming.
+    let _ = state.events.send(event);
+}
+
+/// The Note attachment for a media record (none until media exist).
+pub fn media_attachment(
+    _state: &AppState,
+    _id: u64,
+) -> Option<crate::activitypub::note::Attachment> {
+    None
+}
+
+/// Refuses media that don't exist or belong to someone else.
+pub fn check_media_attachable(_state: &AppState, id: u64, _owner: u64) -> OpResult<()> {
+    Err(OpError::Invalid(format!(
+        "media {id} does not exist; upload it first"
+    )))
+}

@@ -6,6 +6,13 @@
 //! a rewrite (every record type is `#[serde(default)]`).
 
 pub mod accounts;
+pub mod notifications;
+pub mod queue;
+pub mod relations;
+pub mod statuses;
+pub mod timelines;
+mod tx;
+pub use tx::{Tx, T};
 mod codec;
 pub mod ids;
 mod meta;
@@ -145,6 +152,11 @@ impl Store {
     pub fn flush_sync(&self) -> Result<()> {
         self.db.flush()?;
         Ok(())
+    }
+
+    /// An id stored under an `index` key (see `index_key`).
+    pub fn get_index(&self, key: &[u8]) -> Result<Option<u64>> {
+        Ok(self.index.get(key)?.map(|v| accounts::be_u64(&v)))
     }
 
     pub fn size_on_disk(&self) -> u64 {

@@ -1,0 +1,305 @@
+//! Follows, follow requests, blocks and mutes from the owner's side.
+//! A follow of a remote account stays "requested" until its server's
+//! Accept arrives (see the inbox).
+
+use super::{durable, owner_account, wake_delivery, OpError, OpResult};
+use crate::activitypub::activity;
+use crate::federation::outbox;
+use crate::state::AppState;
+use crate::store::accounts::Account;
+use crate::store::relations::{Rel, Relation};
+use crate::time_fmt::now_ms;
+use serde_json::json;
+
+fn target(state: &AppState, id: u64, owner: &Account) -> OpResult<Account> {
+    let a = state
+        .store
+        .account(id)?
+        .ok_or_else(|| OpError::NotFound("Record not found".into()))?;
+    if a.id == owner.id {
+        return Err(OpError::Invalid(
+            "Validation failed: you can't do that to yourself".into(),
+        ));
+    }
+    Ok(a)
+}
+
+pub struct FollowOptions {
+    pub reblogs: bool,
+    pub notify: bool,
+}
+
+impl Default for FollowOptions {
+    fn default() -> Self {
+        FollowOptions {
+            reblogs: true,
+            notify: false,
+        }
+    }
+}
+
+/// Sends a Follow; the relation is "requested" until accepted.
+pub async fn follow(state: &AppState, id: u64, opts: FollowOptions) -> OpResult<Account> {
+    let owner = owner_account(state)?;
+    let them = target(state, id, &owner)?;
+    if state.store.has_relation(Rel::Blocking, id)?
+        || state.store.has_relation(Rel::BlockedBy, id)?
+    {
+        return Err(OpError::Forbidden(
+            "This action is not allowed: a block is in place".into(),
+        ));
+    }
+    if let Some(mut r) = state
+        .store
+        .relation(Rel::Following, id)?
+        .or(state.store.relation(Rel::Requested, id)?)
+    {
+        // Already following or asked: only the options change.
+        r.reblogs = opts.reblogs;
+        r.notify = opts.notify;
+        let rel = if state.store.has_relation(Rel::Following, id)? {
+            Rel::Following
+        } else {
+            Rel::Requested
+        };
+        state
+            .store
+            .transact(|tx| tx.set_relation(owner.id, rel, id, &r).map(|_| ()))?;
+        durable(state).await?;
+        return Ok(them);
+    }
+    let rid = state.store.next_id();
+    let follow_id = activity::activity_id(&owner, "follows", rid);
+    let doc = activity::simple("Follow", follow_id.clone(), &owner, &them.uri, None);
+    let jobs = outbox::jobs(state, &doc, outbox::account_inboxes(state, &[id])?);
+    let r = Relation {
+        id: rid,
+        activity_uri: follow_id,
+        created_at_ms: now_ms(),
+        reblogs: opts.reblogs,
+        notify: opts.notify,
+        ..Default::default()
+    };
+    state.store.transact(|tx| {
+        tx.set_relation(owner.id, Rel::Requested, id, &r)?;
+        for j in &jobs {
+            tx.enqueue_delivery(j, now_ms())?;
+        }
+        Ok(())
+    })?;
+    durable(state).await?;
+    wake_delivery(state);
+    Ok(them)
+}
+
+/// Withdraws a follow or a pending request.
+pub async fn unfollow(state: &AppState, id: u64) -> OpResult<Account> {
+    let owner = owner_account(state)?;
+    let them = target(state, id, &owner)?;
+    let old = state
+        .store
+        .relation(Rel::Following, id)?
+        .or(state.store.relation(Rel::Requested, id)?);
+    let Some(old) = old else { return Ok(them) };
+    let follow = activity::simple("Follow", old.activity_uri.clone(), &owner, &them.uri, None);
+    let undo = activity::respond(
+        "Undo",
+        format!("{}/undo", old.activity_uri),
+        &owner,
+        follow,
+        &them.uri,
+    );
+    let jobs = outbox::jobs(state, &undo, outbox::account_inboxes(state, &[id])?);
+    state.store.transact(|tx| {
+        tx.remove_relation(owner.id, Rel::Following, id)?;
+        tx.remove_relation(owner.id, Rel::Requested, id)?;
+        for j in &jobs {
+            tx.enqueue_delivery(j, now_ms())?;
+        }
+        Ok(())
+    })?;
+    durable(state).await?;
+    wake_delivery(state);
+    Ok(them)
+}
+
+/// The Follow activity they sent us, rebuilt from what we kept.
+fn their_follow(them: &Account, owner: &Account, r: &Relation) -> serde_json::Value {
+    json!({ "id": r.activity_uri, "type": "Follow", "actor": them.uri, "object": owner.uri })
+}
+
+/// Answers a follow request (or ends a follow) with Accept or Reject.
+async fn answer(state: &AppState, id: u64, accept: bool, from: Rel) -> OpResult<Account> {
+    let owner = owner_account(state)?;
+    let them = target(state, id, &owner)?;
+    let Some(r) = state.store.relation(from, id)? else {
+        return Err(OpError::NotFound(
+            "Record not found: no such follow request".into(),
+        ));
+    };
+    let kind = if accept { "Accept" } else { "Reject" };
+    let reply_id = activity::activity_id(&owner, &kind.to_lowercase(), state.store.next_id());
+    let doc = activity::respond(
+        kind,
+        reply_id,
+        &owner,
+        their_follow(&them, &owner, &r),
+        &them.uri,
+    );
+    let jobs = outbox::jobs(state, &doc, outbox::account_inboxes(state, &[id])?);
+    state.store.transact(|tx| {
+        tx.remove_relation(owner.id, from, id)?;
+        if accept {
+            tx.set_relation(owner.id, Rel::FollowedBy, id, &r)?;
+        }
+        tx.unnotify("follow_request", id, None)?;
+        for j in &jobs {
+            tx.enqueue_delivery(j, now_ms())?;
+        }
+        Ok(())
+    })?;
+    durable(state).await?;
+    wake_delivery(state);
+    Ok(them)
+}
+
+pub async fn authorize_request(state: &AppState, id: u64) -> OpResult<Account> {
+    let them = answer(state, id, true, Rel::RequestedBy).await?;
+    let n = crate::store::notifications::Notification {
+        id: state.store.next_id(),
+        kind: "follow".into(),
+        account_id: id,
+        created_at_ms: now_ms(),
+        ..Default::default()
+    };
+    state.store.transact(|tx| tx.notify(&n).map(|_| ()))?;
+    Ok(them)
+}
+
+pub async fn reject_request(state: &AppState, id: u64) -> OpResult<Account> {
+    answer(state, id, false, Rel::RequestedBy).await
+}
+
+/// Makes a follower stop following (Mastodon sends a Reject of their Follow).
+pub async fn remove_from_followers(state: &AppState, id: u64) -> OpResult<Account> {
+    answer(state, id, false, Rel::FollowedBy).await
+}
+
+/// Blocks: ends follows both ways and tells their server.
+pub async fn block(state: &AppState, id: u64) -> OpResult<Account> {
+    let owner = owner_account(state)?;
+    let them = target(state, id, &owner)?;
+    if state.store.has_relation(Rel::Blocking, id)? {
+        return Ok(them);
+    }
+    let rid = state.store.next_id();
+    let block_id = activity::activity_id(&owner, "blocks", rid);
+    let doc = activity::simple("Block", block_id.clone(), &owner, &them.uri, None);
+    let jobs = outbox::jobs(state, &doc, outbox::account_inboxes(state, &[id])?);
+    let r = Relation {
+        id: rid,
+        activity_uri: block_id,
+        created_at_ms: now_ms(),
+        ..Default::default()
+    };
+    state.store.transact(|tx| {
+        tx.set_relation(owner.id, Rel::Blocking, id, &r)?;
+        for rel in [
+            Rel::Following,
+            Rel::Requested,
+            Rel::FollowedBy,
+            Rel::RequestedBy,
+        ] {
+            tx.remove_relation(owner.id, rel, id)?;
+        }
+        for j in &jobs {
+            tx.enqueue_delivery(j, now_ms())?;
+        }
+        Ok(())
+    })?;
+    durable(state).await?;
+    wake_delivery(state);
+    Ok(them)
+}
+
+pub async fn unblock(state: &AppState, id: u64) -> OpResult<Account> {
+    let owner = owner_account(state)?;
+    let them = target(state, id, &owner)?;
+    let Some(old) = state.store.relation(Rel::Blocking, id)? else {
+        return Ok(them);
+    };
+    let block = activity::simple("Block", old.activity_uri.clone(), &owner, &them.uri, None);
+    let undo = activity::respond(
+        "Undo",
+        format!("{}/undo", old.activity_uri),
+        &owner,
+        block,
+        &them.uri,
+    );
+    let jobs = outbox::jobs(state, &undo, outbox::account_inboxes(state, &[id])?);
+    state.store.transact(|tx| {
+        tx.remove_relation(owner.id, Rel::Blocking, id)?;
+        for j in &jobs {
+            tx.enqueue_delivery(j, now_ms())?;
+        }
+        Ok(())
+    })?;
+    durable(state).await?;
+    wake_delivery(state);
+    Ok(them)
+}
+
+/// Mutes are private: nothing is sent.
+pub async fn mute(
+    state: &AppState,
+    id: u64,
+    notifications: bool,
+    duration_secs: Option<i64>,
+) -> OpResult<Account> {
+    let owner = owner_account(state)?;
+    let them = target(state, id, &owner)?;
+    let r = Relation {
+        id: state.store.next_id(),
+        created_at_ms: now_ms(),
+        hide_notifications: notifications,
+        expires_at_ms: duration_secs
+            .filter(|d| *d > 0)
+            .map(|d| now_ms() + d * 1000),
+        ..Default::default()
+    };
+    state
+        .store
+        .transact(|tx| tx.set_relation(owner.id, Rel::Muting, id, &r).map(|_| ()))?;
+    durable(state).await?;
+    Ok(them)
+}
+
+pub async fn unmute(state: &AppState, id: u64) -> OpResult<Account> {
+    let owner = owner_account(state)?;
+    let them = target(state, id, &owner)?;
+    state
+        .store
+        .transact(|tx| tx.remove_relation(owner.id, Rel::Muting, id).map(|_| ()))?;
+    durable(state).await?;
+    Ok(them)
+}
+
+/// A delivery got 410 Gone: followers behind that inbox are gone too.
+pub fn inbox_gone(state: &AppState, inbox: &str) {
+    let Ok(owner) = owner_account(state) else {
+        return;
+    };
+    let Ok(ids) = state.store.relation_accounts(Rel::FollowedBy) else {
+        return;
+    };
+    for id in ids {
+        if let Ok(Some(a)) = state.store.account(id) {
+            if a.inbox == inbox {
+                let _ = state.store.transact(|tx| {
+                    tx.remove_relation(owner.id, Rel::FollowedBy, id)
+                        .map(|_| ())
+                });
+            }
+        }
+    }
+}
