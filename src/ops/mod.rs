@@ -27,6 +27,7 @@ pub type OpResult<T> = Result<T, OpError>;
 
 pub mod compose;
 pub mod follows;
+pub mod inbound;
 pub mod interactions;
 pub mod statuses;
 

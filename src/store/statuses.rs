@@ -52,6 +52,18 @@ pub struct Mention {
     pub acct: String,
 }
 
+/// An attachment of a remote status: served from its own server.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct RemoteMedia {
+    pub url: String,
+    pub media_type: String,
+    pub description: Option<String>,
+    pub blurhash: Option<String>,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+}
+
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 #[serde(default)]
 pub struct PollOption {
@@ -109,6 +121,8 @@ pub struct Status {
     /// Lower-case tag names.
     pub tags: Vec<String>,
     pub media_ids: Vec<u64>,
+    /// Attachments of remote statuses.
+    pub remote_media: Vec<RemoteMedia>,
     pub poll: Option<Poll>,
     pub conversation: Option<String>,
     pub created_at_ms: i64,
