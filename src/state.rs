@@ -46,6 +46,8 @@ pub struct Inner {
     pub events: tokio::sync::broadcast::Sender<crate::events::Event>,
     /// Wakes the delivery worker when jobs are queued (no polling).
     pub delivery_wake: tokio::sync::Notify,
+    /// Wakes the inbox worker when an activity is queued.
+    pub inbox_wake: tokio::sync::Notify,
     /// The owner's key, loaded once (parsing PKCS#8 on every signature
     /// would cost more than the signature).
     signing_key: RwLock<Option<Arc<SigningKey>>>,
@@ -71,6 +73,7 @@ impl AppState {
             setup_token_hash: Mutex::new(None),
             events: tokio::sync::broadcast::channel(crate::events::EVENT_BUFFER).0,
             delivery_wake: tokio::sync::Notify::new(),
+            inbox_wake: tokio::sync::Notify::new(),
             signing_key: RwLock::new(None),
         }))
     }

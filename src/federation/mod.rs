@@ -3,6 +3,7 @@
 //! in `http::wellknown`; ActivityStreams shapes in `activitypub`.
 
 pub mod delivery;
+pub mod inbox_worker;
 pub mod outbox;
 
 use crate::state::AppState;

@@ -6,6 +6,7 @@
 //! a rewrite (every record type is `#[serde(default)]`).
 
 pub mod accounts;
+pub mod inbox;
 pub mod notifications;
 pub mod queue;
 pub mod relations;
