@@ -109,9 +109,20 @@ impl Server {
             state.urls.base
         );
         let store = state.store.clone();
+        let workers = [
+            tokio::spawn(crate::federation::delivery::run(
+                state.clone(),
+                crate::federation::http_transport(&state),
+            )),
+            tokio::spawn(crate::federation::inbox_worker::run(state.clone())),
+        ];
         let result = axum::serve(self.listener, http::app(state))
             .with_graceful_shutdown(shutdown)
             .await;
+        // Queued work is durable; workers pick it up again at the next start.
+        for w in workers {
+            w.abort();
+        }
         // Whatever happened, make every acknowledged write durable.
         if let Err(e) = store.flush_sync() {
             tracing::error!("final flush failed: {e}");

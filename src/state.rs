@@ -51,6 +51,9 @@ pub struct Inner {
     /// The owner's key, loaded once (parsing PKCS#8 on every signature
     /// would cost more than the signature).
     signing_key: RwLock<Option<Arc<SigningKey>>>,
+    /// Every request to another server goes through this (SSRF checks,
+    /// size and time caps, signatures).
+    pub fetcher: crate::federation::fetcher::Fetcher,
 }
 
 impl std::ops::Deref for AppState {
@@ -63,6 +66,7 @@ impl std::ops::Deref for AppState {
 impl AppState {
     pub fn new(config: Config, data_dir: PathBuf, store: Store, keygen: KeyGen) -> AppState {
         let urls = Urls::new(&config.server.public_url);
+        let fetcher = crate::federation::fetcher::Fetcher::new(&config);
         AppState(Arc::new(Inner {
             config,
             data_dir,
@@ -75,6 +79,7 @@ impl AppState {
             delivery_wake: tokio::sync::Notify::new(),
             inbox_wake: tokio::sync::Notify::new(),
             signing_key: RwLock::new(None),
+            fetcher,
         }))
     }
 

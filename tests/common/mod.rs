@@ -134,3 +134,27 @@ pub fn client() -> reqwest::Client {
 }
 
 pub const AP_ACCEPT: &str = "application/activity+json";
+
+/// Waits (bounded) until `check` holds; federation work runs in
+/// background workers on both servers, so tests wait for its effect.
+pub async fn eventually<F: FnMut() -> bool>(what: &str, mut check: F) {
+    for _ in 0..500 {
+        if check() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("timed out waiting until {what}");
+}
+
+/// Two servers that can reach each other over loopback: alice and bob.
+pub async fn pair() -> (TestServer, TestServer) {
+    let a = TestServer::start().await;
+    let b = TestServer::start_with(TestOptions {
+        username: Some("bob"),
+        key_seed: 2,
+        ..Default::default()
+    })
+    .await;
+    (a, b)
+}

@@ -3,16 +3,19 @@
 
 mod actor;
 mod collections;
+mod inbox;
 
 use crate::state::AppState;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/users/{name}", get(actor::actor))
+        .route("/users/{name}/inbox", post(inbox::post))
+        .route("/inbox", post(inbox::post))
         .route("/users/{name}/outbox", get(collections::outbox))
         .route("/users/{name}/followers", get(collections::followers))
         .route("/users/{name}/following", get(collections::following))
