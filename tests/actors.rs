@@ -205,3 +205,11 @@ async fn one_server_fetches_and_stores_the_others_actor() {
         .unwrap_err();
     assert!(err.to_string().contains("local account"), "{err}");
 }
+
+/// GoToSocial's key stub looks like an actor but is not one: it must only
+/// lead to the owner, never be stored in its place.
+#[test]
+fn a_gotosocial_key_stub_is_not_an_actor() {
+    let err = parse_actor(&fixture("gotosocial-key-stub.json"), NOW).unwrap_err();
+    assert!(err.to_string().contains("inbox"), "{err}");
+}
