@@ -11,7 +11,14 @@ use common::*;
 fn home(s: &TestServer) -> Vec<u64> {
     s.state
         .store
-        .timeline_page(&timelines::home(), Page { limit: 40, ..Default::default() }, |_| true)
+        .timeline_page(
+            &timelines::home(),
+            Page {
+                limit: 40,
+                ..Default::default()
+            },
+            |_| true,
+        )
         .unwrap()
 }
 
@@ -24,15 +31,26 @@ fn home_texts(s: &TestServer) -> Vec<String> {
 }
 
 /// alice (on `a`) follows bob (on `b`) and waits for the Accept.
-async fn follow(a: &TestServer, b: &TestServer, bob_handle: &str) -> u64 {
-    let bob = burrow::federation::resolve_handle(&a.state, bob_handle).await.expect("bob resolves");
-    follows::follow(&a.state, bob.id, Default::default()).await.unwrap();
-    eventually("the follow is accepted", || a.state.store.has_relation(Rel::Following, bob.id).unwrap()).await;
+async fn follow(a: &TestServer, _b: &TestServer, bob_handle: &str) -> u64 {
+    let bob = burrow::federation::resolve_handle(&a.state, bob_handle)
+        .await
+        .expect("bob resolves");
+    follows::follow(&a.state, bob.id, Default::default())
+        .await
+        .unwrap();
+    eventually("the follow is accepted", || {
+        a.state.store.has_relation(Rel::Following, bob.id).unwrap()
+    })
+    .await;
     bob.id
 }
 
 fn post(text: &str, visibility: Visibility) -> statuses::NewStatus {
-    statuses::NewStatus { text: text.into(), visibility, ..Default::default() }
+    statuses::NewStatus {
+        text: text.into(),
+        visibility,
+        ..Default::default()
+    }
 }
 
 #[tokio::test]
@@ -40,9 +58,26 @@ async fn follow_is_accepted_and_posts_arrive_with_their_visibility() {
     let (a, b) = pair().await;
     let bob_id = follow(&a, &b, &format!("bob@{}", b.host)).await;
     // bob's side knows alice as a follower.
-    let alice_on_b = b.state.store.account_by_uri(&a.url("/users/alice")).unwrap().unwrap();
-    assert!(b.state.store.has_relation(Rel::FollowedBy, alice_on_b.id).unwrap());
-    assert_eq!(b.state.store.owner_account().unwrap().unwrap().followers_count, 1);
+    let alice_on_b = b
+        .state
+        .store
+        .account_by_uri(&a.url("/users/alice"))
+        .unwrap()
+        .unwrap();
+    assert!(b
+        .state
+        .store
+        .has_relation(Rel::FollowedBy, alice_on_b.id)
+        .unwrap());
+    assert_eq!(
+        b.state
+            .store
+            .owner_account()
+            .unwrap()
+            .unwrap()
+            .followers_count,
+        1
+    );
 
     for (text, vis) in [
         ("public hello", Visibility::Public),
@@ -65,10 +100,17 @@ async fn follow_is_accepted_and_posts_arrive_with_their_visibility() {
 async fn a_reply_with_a_mention_notifies_and_likes_and_boosts_arrive() {
     let (a, b) = pair().await;
     follow(&a, &b, &format!("bob@{}", b.host)).await;
-    let mine = statuses::post(&a.state, post("hello bob", Visibility::Public)).await.unwrap();
+    let mine = statuses::post(&a.state, post("hello bob", Visibility::Public))
+        .await
+        .unwrap();
     // bob resolves alice's post by URL and replies mentioning her.
-    let doc = burrow::federation::fetch_object(&b.state, &mine.uri).await.expect("fetch alice's note");
-    let on_b = burrow::ops::inbound::store_remote_status(&b.state, &doc, 1).await.unwrap().unwrap();
+    let doc = burrow::federation::fetch_object(&b.state, &mine.uri)
+        .await
+        .expect("fetch alice's note");
+    let on_b = burrow::ops::inbound::store_remote_status(&b.state, &doc, 1)
+        .await
+        .unwrap()
+        .unwrap();
     let reply = statuses::post(
         &b.state,
         statuses::NewStatus {
@@ -83,7 +125,13 @@ async fn a_reply_with_a_mention_notifies_and_likes_and_boosts_arrive() {
     let mention_arrived = || {
         a.state
             .store
-            .notification_page(Page { limit: 20, ..Default::default() }, |n| n.kind == "mention")
+            .notification_page(
+                Page {
+                    limit: 20,
+                    ..Default::default()
+                },
+                |n| n.kind == "mention",
+            )
             .unwrap()
             .len()
             == 1
@@ -100,7 +148,13 @@ async fn a_reply_with_a_mention_notifies_and_likes_and_boosts_arrive() {
     let kinds: Vec<String> = a
         .state
         .store
-        .notification_page(Page { limit: 20, ..Default::default() }, |_| true)
+        .notification_page(
+            Page {
+                limit: 20,
+                ..Default::default()
+            },
+            |_| true,
+        )
         .unwrap()
         .into_iter()
         .map(|n| n.kind)
@@ -116,22 +170,36 @@ async fn a_reply_with_a_mention_notifies_and_likes_and_boosts_arrive() {
 async fn edits_keep_history_and_deletes_remove_from_timelines() {
     let (a, b) = pair().await;
     follow(&a, &b, &format!("bob@{}", b.host)).await;
-    let st = statuses::post(&b.state, post("first version", Visibility::Public)).await.unwrap();
-    eventually("post arrives", || home_texts(&a).iter().any(|c| c.contains("first version"))).await;
+    let st = statuses::post(&b.state, post("first version", Visibility::Public))
+        .await
+        .unwrap();
+    eventually("post arrives", || {
+        home_texts(&a).iter().any(|c| c.contains("first version"))
+    })
+    .await;
     statuses::edit(
         &b.state,
         st.id,
-        statuses::EditStatus { text: "second version".into(), ..Default::default() },
+        statuses::EditStatus {
+            text: "second version".into(),
+            ..Default::default()
+        },
     )
     .await
     .unwrap();
-    eventually("edit arrives", || home_texts(&a).iter().any(|c| c.contains("second version"))).await;
+    eventually("edit arrives", || {
+        home_texts(&a).iter().any(|c| c.contains("second version"))
+    })
+    .await;
     let on_a = a.state.store.status_by_uri(&st.uri).unwrap().unwrap();
     assert_eq!(on_a.revisions.len(), 1);
     assert!(on_a.revisions[0].content.contains("first version"));
 
     statuses::delete(&b.state, st.id).await.unwrap();
-    eventually("delete arrives", || a.state.store.status_by_uri(&st.uri).unwrap().is_none()).await;
+    eventually("delete arrives", || {
+        a.state.store.status_by_uri(&st.uri).unwrap().is_none()
+    })
+    .await;
     assert!(!home_texts(&a).iter().any(|c| c.contains("version")));
 }
 
@@ -139,13 +207,27 @@ async fn edits_keep_history_and_deletes_remove_from_timelines() {
 async fn unfollow_and_block_end_the_relation_on_both_sides() {
     let (a, b) = pair().await;
     let bob_id = follow(&a, &b, &format!("bob@{}", b.host)).await;
-    let alice_on_b = b.state.store.account_by_uri(&a.url("/users/alice")).unwrap().unwrap();
+    let alice_on_b = b
+        .state
+        .store
+        .account_by_uri(&a.url("/users/alice"))
+        .unwrap()
+        .unwrap();
     follows::unfollow(&a.state, bob_id).await.unwrap();
-    eventually("bob loses the follower", || !b.state.store.has_relation(Rel::FollowedBy, alice_on_b.id).unwrap()).await;
+    eventually("bob loses the follower", || {
+        !b.state
+            .store
+            .has_relation(Rel::FollowedBy, alice_on_b.id)
+            .unwrap()
+    })
+    .await;
 
     follow(&a, &b, &format!("bob@{}", b.host)).await;
     follows::block(&b.state, alice_on_b.id).await.unwrap();
-    eventually("alice learns of the block", || a.state.store.has_relation(Rel::BlockedBy, bob_id).unwrap()).await;
+    eventually("alice learns of the block", || {
+        a.state.store.has_relation(Rel::BlockedBy, bob_id).unwrap()
+    })
+    .await;
     assert!(!a.state.store.has_relation(Rel::Following, bob_id).unwrap());
 }
 
@@ -156,8 +238,12 @@ async fn locked_accounts_approve_or_reject_follow_requests() {
     let mut bob = b.state.store.owner_account().unwrap().unwrap();
     bob.locked = true;
     b.state.store.put_account(&bob).unwrap();
-    let bob_on_a = burrow::federation::resolve_handle(&a.state, &format!("bob@{}", b.host)).await.unwrap();
-    follows::follow(&a.state, bob_on_a.id, Default::default()).await.unwrap();
+    let bob_on_a = burrow::federation::resolve_handle(&a.state, &format!("bob@{}", b.host))
+        .await
+        .unwrap();
+    follows::follow(&a.state, bob_on_a.id, Default::default())
+        .await
+        .unwrap();
     let alice_uri = a.url("/users/alice");
     eventually("bob sees the request", || {
         b.state
@@ -168,18 +254,56 @@ async fn locked_accounts_approve_or_reject_follow_requests() {
     })
     .await;
     let alice_on_b = b.state.store.account_by_uri(&alice_uri).unwrap().unwrap();
-    assert!(a.state.store.has_relation(Rel::Requested, bob_on_a.id).unwrap());
-    follows::authorize_request(&b.state, alice_on_b.id).await.unwrap();
-    eventually("approved", || a.state.store.has_relation(Rel::Following, bob_on_a.id).unwrap()).await;
+    assert!(a
+        .state
+        .store
+        .has_relation(Rel::Requested, bob_on_a.id)
+        .unwrap());
+    follows::authorize_request(&b.state, alice_on_b.id)
+        .await
+        .unwrap();
+    eventually("approved", || {
+        a.state
+            .store
+            .has_relation(Rel::Following, bob_on_a.id)
+            .unwrap()
+    })
+    .await;
 
     // Second run: unfollow, ask again, get rejected.
     follows::unfollow(&a.state, bob_on_a.id).await.unwrap();
-    eventually("unfollowed", || !b.state.store.has_relation(Rel::FollowedBy, alice_on_b.id).unwrap()).await;
-    follows::follow(&a.state, bob_on_a.id, Default::default()).await.unwrap();
-    eventually("asked again", || b.state.store.has_relation(Rel::RequestedBy, alice_on_b.id).unwrap()).await;
-    follows::reject_request(&b.state, alice_on_b.id).await.unwrap();
-    eventually("rejected", || !a.state.store.has_relation(Rel::Requested, bob_on_a.id).unwrap()).await;
-    assert!(!a.state.store.has_relation(Rel::Following, bob_on_a.id).unwrap());
+    eventually("unfollowed", || {
+        !b.state
+            .store
+            .has_relation(Rel::FollowedBy, alice_on_b.id)
+            .unwrap()
+    })
+    .await;
+    follows::follow(&a.state, bob_on_a.id, Default::default())
+        .await
+        .unwrap();
+    eventually("asked again", || {
+        b.state
+            .store
+            .has_relation(Rel::RequestedBy, alice_on_b.id)
+            .unwrap()
+    })
+    .await;
+    follows::reject_request(&b.state, alice_on_b.id)
+        .await
+        .unwrap();
+    eventually("rejected", || {
+        !a.state
+            .store
+            .has_relation(Rel::Requested, bob_on_a.id)
+            .unwrap()
+    })
+    .await;
+    assert!(!a
+        .state
+        .store
+        .has_relation(Rel::Following, bob_on_a.id)
+        .unwrap());
 }
 
 #[tokio::test]
@@ -187,17 +311,42 @@ async fn direct_posts_reach_only_the_mentioned() {
     let (a, b) = pair().await;
     follow(&a, &b, &format!("bob@{}", b.host)).await;
     // A third instance follows bob too, but must not get the DM.
-    let c = TestServer::start_with(TestOptions { username: Some("carol"), key_seed: 3, ..Default::default() }).await;
+    let c = TestServer::start_with(TestOptions {
+        username: Some("carol"),
+        key_seed: 3,
+        ..Default::default()
+    })
+    .await;
     follow(&c, &b, &format!("bob@{}", b.host)).await;
-    statuses::post(&b.state, post(&format!("@alice@{} secret", a.host), Visibility::Direct)).await.unwrap();
-    statuses::post(&b.state, post("marker after the secret", Visibility::Public)).await.unwrap();
-    eventually("carol gets the public marker", || home_texts(&c).iter().any(|t| t.contains("marker"))).await;
-    eventually("alice gets the DM", || home_texts(&a).iter().any(|t| t.contains("secret"))).await;
+    statuses::post(
+        &b.state,
+        post(&format!("@alice@{} secret", a.host), Visibility::Direct),
+    )
+    .await
+    .unwrap();
+    statuses::post(&b.state, post("public marker", Visibility::Public))
+        .await
+        .unwrap();
+    eventually("carol gets the public marker", || {
+        home_texts(&c).iter().any(|t| t.contains("marker"))
+    })
+    .await;
+    eventually("alice gets the DM", || {
+        home_texts(&a).iter().any(|t| t.contains("secret"))
+    })
+    .await;
     assert!(!home_texts(&c).iter().any(|t| t.contains("secret")));
     let dm = a
         .state
         .store
-        .timeline_page(&timelines::direct(), Page { limit: 5, ..Default::default() }, |_| true)
+        .timeline_page(
+            &timelines::direct(),
+            Page {
+                limit: 5,
+                ..Default::default()
+            },
+            |_| true,
+        )
         .unwrap();
     assert_eq!(dm.len(), 1);
 }

@@ -122,7 +122,8 @@ impl Store {
 
     /// All account ids in a relation (for delivery fan-out).
     pub fn relation_accounts(&self, rel: Rel) -> Result<Vec<u64>> {
-        let prefix = index_key(rel.prefix(), &[]);
+        let mut prefix = index_key(rel.prefix(), &[]);
+        prefix.push(0);
         let mut out = Vec::new();
         for kv in self.relations.scan_prefix(&prefix) {
             let (k, _) = kv?;
@@ -147,11 +148,12 @@ impl Store {
 
     /// Accounts with this relation to a status (favourited_by…), in order of id.
     pub fn status_rel_accounts(&self, rel: StatusRel, status: u64) -> Result<Vec<u64>> {
-        let prefix = index_key(rel.prefix(), &[&status.to_be_bytes()]);
+        let mut prefix = index_key(rel.prefix(), &[&status.to_be_bytes()]);
+        prefix.push(0);
         let mut out = Vec::new();
         for kv in self.relations.scan_prefix(&prefix) {
             let (k, _) = kv?;
-            if k.len() == prefix.len() + 9 {
+            if k.len() == prefix.len() + 8 {
                 out.push(be_u64(&k[k.len() - 8..]));
             }
         }

@@ -53,6 +53,12 @@ impl TestServer {
 
     /// Starts a server on an existing data directory (restart tests).
     pub async fn start_in(dir: tempfile::TempDir, opts: TestOptions) -> TestServer {
+        if std::env::var_os("RUST_LOG").is_some() {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+                .with_test_writer()
+                .try_init();
+        }
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().unwrap();
         let base = format!("http://{addr}");

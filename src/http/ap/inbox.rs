@@ -20,7 +20,11 @@ pub async fn post(
 ) -> Result<Response, ApiError> {
     let activity: serde_json::Value = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("the body is not JSON: {e}")))?;
-    let actor_uri = activity.get("actor").and_then(id_of).unwrap_or_default().to_string();
+    let actor_uri = activity
+        .get("actor")
+        .and_then(id_of)
+        .unwrap_or_default()
+        .to_string();
     let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
     let signer = match keys::verify_request(&state, &method, path, &headers, &body).await {
         Ok(a) => a,
@@ -33,16 +37,25 @@ pub async fn post(
                 return Ok(StatusCode::ACCEPTED.into_response());
             }
             tracing::info!("inbox refused a request from {actor_uri}: {e}");
-            return Err(ApiError::new(StatusCode::UNAUTHORIZED, format!("signature not accepted: {e}")));
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                format!("signature not accepted: {e}"),
+            ));
         }
     };
     if signer.uri != actor_uri {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
-            format!("the request is signed by {} but the activity's actor is {actor_uri}", signer.uri),
+            format!(
+                "the request is signed by {} but the activity's actor is {actor_uri}",
+                signer.uri
+            ),
         ));
     }
-    if state.store.has_relation(crate::store::relations::Rel::Blocking, signer.id)? {
+    if state
+        .store
+        .has_relation(crate::store::relations::Rel::Blocking, signer.id)?
+    {
         // Blocked actors are answered like everyone else, and ignored.
         return Ok(StatusCode::ACCEPTED.into_response());
     }

@@ -4,6 +4,7 @@
 mod actor;
 mod collections;
 mod inbox;
+mod objects;
 
 use crate::state::AppState;
 use axum::http::header;
@@ -16,6 +17,12 @@ pub fn routes() -> Router<AppState> {
         .route("/users/{name}", get(actor::actor))
         .route("/users/{name}/inbox", post(inbox::post))
         .route("/inbox", post(inbox::post))
+        .route("/users/{name}/statuses/{id}", get(objects::note))
+        .route(
+            "/users/{name}/statuses/{id}/activity",
+            get(objects::create_activity),
+        )
+        .route("/users/{name}/statuses/{id}/replies", get(objects::replies))
         .route("/users/{name}/outbox", get(collections::outbox))
         .route("/users/{name}/followers", get(collections::followers))
         .route("/users/{name}/following", get(collections::following))
