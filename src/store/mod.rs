@@ -9,6 +9,8 @@ pub mod accounts;
 mod codec;
 pub mod ids;
 mod meta;
+pub mod oauth;
+pub mod preferences;
 
 pub use codec::{decode, encode};
 pub use ids::IdGen;
