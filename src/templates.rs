@@ -12,6 +12,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("message.html", include_str!("../templates/message.html")),
     ("setup.html", include_str!("../templates/setup.html")),
     ("profile.html", include_str!("../templates/profile.html")),
+    (
+        "authorize.html",
+        include_str!("../templates/authorize.html"),
+    ),
 ];
 
 /// Static files served under `/static/`: (name, content type, bytes).

@@ -2,6 +2,7 @@
 //! responses. Only this module (and its children) knows axum.
 
 pub mod ap;
+pub mod api;
 pub mod error;
 mod middleware;
 pub mod web;
@@ -32,6 +33,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(public)
         .merge(web::routes())
+        .merge(api::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::require_setup,

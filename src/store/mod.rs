@@ -17,6 +17,8 @@ pub use tx::{Tx, T};
 mod codec;
 pub mod ids;
 mod meta;
+pub mod oauth;
+pub mod preferences;
 
 pub use codec::{decode, encode};
 pub use ids::IdGen;

@@ -1,0 +1,76 @@
+//! `/api/v1/accounts/verify_credentials` and `update_credentials`.
+//! (Avatar and header uploads are not handled yet.)
+
+use super::auth::Auth;
+use super::entities::account::credential_account;
+use super::params::Params;
+use crate::http::error::ApiError;
+use crate::ops::profile::{update_profile, ProfileUpdate};
+use crate::state::AppState;
+use crate::store::preferences::FieldSource;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+
+/// Pending follow requests are not stored yet.
+const FOLLOW_REQUESTS_COUNT: u64 = 0;
+
+fn owner_entity(state: &AppState) -> Result<Response, ApiError> {
+    let account = state
+        .store
+        .owner_account()?
+        .ok_or_else(|| ApiError::not_found("Record not found"))?;
+    let prefs = state.store.preferences()?;
+    Ok(Json(credential_account(
+        &account,
+        &prefs,
+        FOLLOW_REQUESTS_COUNT,
+        &state.urls,
+    ))
+    .into_response())
+}
+
+pub async fn verify_credentials(
+    State(state): State<AppState>,
+    auth: Auth,
+) -> Result<Response, ApiError> {
+    auth.user_any(&["profile", "read:accounts"])?;
+    owner_entity(&state)
+}
+
+pub async fn update_credentials(
+    State(state): State<AppState>,
+    auth: Auth,
+    p: Params,
+) -> Result<Response, ApiError> {
+    auth.user("write:accounts")?;
+    let fields = p.objects("fields_attributes").map(|list| {
+        list.iter()
+            .map(|o| {
+                let s = |k: &str| match o.get(k) {
+                    Some(serde_json::Value::String(s)) => s.clone(),
+                    Some(serde_json::Value::Null) | None => String::new(),
+                    Some(other) => other.to_string(),
+                };
+                FieldSource {
+                    name: s("name"),
+                    value: s("value"),
+                }
+            })
+            .collect()
+    });
+    let update = ProfileUpdate {
+        display_name: p.str("display_name"),
+        note: p.str("note"),
+        locked: p.bool("locked")?,
+        bot: p.bool("bot")?,
+        discoverable: p.bool("discoverable")?,
+        fields,
+        privacy: p.nested_str("source", "privacy"),
+        sensitive: p.nested_bool("source", "sensitive")?,
+        language: p.nested_str("source", "language"),
+    };
+    update_profile(&state.store, update)?;
+    state.store.flush().await?;
+    owner_entity(&state)
+}

@@ -1,0 +1,66 @@
+//! The Mastodon client API (`/api/*`) and its OAuth endpoints (`/oauth/*`).
+//! Mastodon's JSON shapes live only here, in `entities/`.
+
+pub mod accounts;
+pub mod apps;
+pub mod auth;
+pub mod entities;
+pub mod instance;
+pub mod oauth;
+pub mod params;
+
+use crate::http::error::ApiError;
+use crate::state::AppState;
+use axum::routing::{any, get, patch, post};
+use axum::{Extension, Router};
+use std::sync::Arc;
+use tower_http::cors::CorsLayer;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/apps", post(apps::create))
+        .route(
+            "/api/v1/apps/verify_credentials",
+            get(apps::verify_credentials),
+        )
+        .route(
+            "/oauth/authorize",
+            get(oauth::authorize_page).post(oauth::authorize_submit),
+        )
+        .route(
+            "/oauth/authorize/",
+            get(oauth::authorize_page).post(oauth::authorize_submit),
+        )
+        .route("/oauth/token", post(oauth::token))
+        .route("/oauth/revoke", post(oauth::revoke))
+        .route(
+            "/.well-known/oauth-authorization-server",
+            get(oauth::metadata),
+        )
+        .route("/api/v1/instance", get(instance::v1))
+        .route("/api/v2/instance", get(instance::v2))
+        .route("/api/v1/instance/peers", get(instance::peers))
+        .route("/api/v1/instance/activity", get(instance::activity))
+        .route("/api/v1/instance/rules", get(instance::rules))
+        .route(
+            "/api/v1/instance/extended_description",
+            get(instance::extended_description),
+        )
+        .route("/api/v1/custom_emojis", get(instance::custom_emojis))
+        .route(
+            "/api/v1/accounts/verify_credentials",
+            get(accounts::verify_credentials),
+        )
+        .route(
+            "/api/v1/accounts/update_credentials",
+            patch(accounts::update_credentials).put(accounts::update_credentials),
+        )
+        .route("/api/{*rest}", any(unknown_endpoint))
+        .layer(Extension(Arc::new(oauth::LoginLimiter::default())))
+        // Browser-based apps (Elk, Phanpy) call the API from their own origin.
+        .layer(CorsLayer::permissive())
+}
+
+async fn unknown_endpoint() -> ApiError {
+    ApiError::not_found("Record not found")
+}

@@ -1,0 +1,316 @@
+//! Request parameters as Mastodon (Rails) reads them: from the query
+//! string, a form body, a multipart body or a JSON body, merged into one
+//! JSON object. Apps use all of these, often for the same endpoint.
+//!
+//! Form keys follow Rails' bracket notation: `a[]=x` appends to a list,
+//! `source[privacy]=public` nests, `fields_attributes[0][name]=…` makes an
+//! object keyed by index and `fields_attributes[][name]=…` a list of
+//! objects. Query parameters win over body parameters, as in Rails.
+//!
+//! Form values arrive as strings, so the accessors are lenient: `bool`
+//! takes `true`/`1`/`on`, `list` takes a string, an array or an
+//! index-keyed object.
+
+use crate::http::error::ApiError;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Multipart, Request};
+use axum::http::header;
+use serde_json::{Map, Value};
+
+/// Most multipart text fields are short; this bounds one part so a
+/// stray file part can't fill memory (files are read elsewhere).
+pub const MAX_MULTIPART_TEXT_BYTES: usize = 64 * 1024;
+
+#[derive(Debug, Default, Clone)]
+pub struct Params(pub Map<String, Value>);
+
+impl<S: Send + Sync> FromRequest<S> for Params {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let content_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let query = req.uri().query().unwrap_or("").to_string();
+        let mut map = Map::new();
+        if content_type.starts_with("multipart/form-data") {
+            let mut mp = Multipart::from_request(req, state).await.map_err(|e| {
+                ApiError::bad_request(format!("the multipart body is malformed: {e}"))
+            })?;
+            while let Some(field) = mp.next_field().await.map_err(|e| {
+                ApiError::bad_request(format!("the multipart body is malformed: {e}"))
+            })? {
+                let Some(name) = field.name().map(String::from) else {
+                    continue;
+                };
+                if field.file_name().is_some() {
+                    // File uploads are handled by the endpoints that take them.
+                    continue;
+                }
+                let bytes = field.bytes().await.map_err(|e| {
+                    ApiError::bad_request(format!("the multipart body is malformed: {e}"))
+                })?;
+                if bytes.len() > MAX_MULTIPART_TEXT_BYTES {
+                    return Err(ApiError::new(
+                        axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                        format!(
+                            "the field `{name}` is larger than {MAX_MULTIPART_TEXT_BYTES} bytes"
+                        ),
+                    ));
+                }
+                insert_pair(
+                    &mut map,
+                    &name,
+                    String::from_utf8_lossy(&bytes).into_owned(),
+                );
+            }
+        } else {
+            let body = Bytes::from_request(req, state).await.map_err(|e| {
+                ApiError::new(
+                    e.status(),
+                    format!("the request body could not be read: {e}"),
+                )
+            })?;
+            let is_json = content_type.starts_with("application/json")
+                || content_type.contains("+json")
+                || (content_type.is_empty() && body.first().is_some_and(|b| *b == b'{'));
+            if is_json {
+                if !body.iter().all(|b| b.is_ascii_whitespace()) {
+                    let v: Value = serde_json::from_slice(&body).map_err(|e| {
+                        ApiError::bad_request(format!("the request body is not valid JSON: {e}"))
+                    })?;
+                    match v {
+                        Value::Object(o) => map = o,
+                        _ => {
+                            return Err(ApiError::bad_request(
+                                "the JSON request body must be an object of parameters",
+                            ))
+                        }
+                    }
+                }
+            } else {
+                for (k, v) in url::form_urlencoded::parse(&body) {
+                    insert_pair(&mut map, &k, v.into_owned());
+                }
+            }
+        }
+        for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
+            insert_pair(&mut map, &k, v.into_owned());
+        }
+        Ok(Params(map))
+    }
+}
+
+/// Splits `a[b][]` into `["a", "b", ""]`.
+fn key_path(key: &str) -> Vec<&str> {
+    let (head, mut rest) = match key.find('[') {
+        Some(i) if key.ends_with(']') => (&key[..i], &key[i..]),
+        _ => return vec![key],
+    };
+    let mut path = vec![head];
+    while let Some(stripped) = rest.strip_prefix('[') {
+        match stripped.find(']') {
+            Some(end) => {
+                path.push(&stripped[..end]);
+                rest = &stripped[end + 1..];
+            }
+            None => break,
+        }
+    }
+    path
+}
+
+fn insert_pair(map: &mut Map<String, Value>, key: &str, value: String) {
+    let path = key_path(key);
+    if path[0].is_empty() {
+        return;
+    }
+    insert_path(map, &path, Value::String(value));
+}
+
+fn insert_path(map: &mut Map<String, Value>, path: &[&str], value: Value) {
+    let key = path[0].to_string();
+    if path.len() == 1 {
+        map.insert(key, value);
+        return;
+    }
+    let next = path[1];
+    if next.is_empty() {
+        // A list: `a[]=x` appends; `a[][k]=x` fills the last object unless
+        // it has `k` already (Rails' rule), else starts a new one.
+        let slot = map.entry(key).or_insert_with(|| Value::Array(Vec::new()));
+        if !slot.is_array() {
+            *slot = Value::Array(Vec::new());
+        }
+        let list = slot.as_array_mut().expect("just made an array");
+        if path.len() == 2 {
+            list.push(value);
+            return;
+        }
+        let sub_key = path[2];
+        let reuse = matches!(list.last(), Some(Value::Object(o)) if !o.contains_key(sub_key));
+        if !reuse {
+            list.push(Value::Object(Map::new()));
+        }
+        if let Some(Value::Object(o)) = list.last_mut() {
+            insert_path(o, &path[2..], value);
+        }
+        return;
+    }
+    let slot = map.entry(key).or_insert_with(|| Value::Object(Map::new()));
+    if !slot.is_object() {
+        *slot = Value::Object(Map::new());
+    }
+    if let Value::Object(o) = slot {
+        insert_path(o, &path[1..], value);
+    }
+}
+
+fn scalar_string(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn lenient_bool(key: &str, v: &Value) -> Result<Option<bool>, ApiError> {
+    match v {
+        Value::Null => Ok(None),
+        Value::Bool(b) => Ok(Some(*b)),
+        Value::Number(n) => Ok(Some(n.as_f64() != Some(0.0))),
+        Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" | "on" | "yes" | "t" => Ok(Some(true)),
+            "false" | "0" | "off" | "no" | "f" | "" => Ok(Some(false)),
+            _ => Err(ApiError::unprocessable(format!(
+                "`{key}` must be true or false, not `{s}`"
+            ))),
+        },
+        _ => Err(ApiError::unprocessable(format!(
+            "`{key}` must be true or false"
+        ))),
+    }
+}
+
+/// Values of an array, or of an object keyed by index (`a[0]`, `a[1]`) in
+/// index order.
+fn list_values(v: &Value) -> Vec<&Value> {
+    match v {
+        Value::Array(a) => a.iter().collect(),
+        Value::Object(o) => {
+            let mut entries: Vec<(&String, &Value)> = o.iter().collect();
+            entries.sort_by_key(|(k, _)| (k.parse::<u64>().unwrap_or(u64::MAX), k.to_string()));
+            entries.into_iter().map(|(_, v)| v).collect()
+        }
+        Value::Null => Vec::new(),
+        other => vec![other],
+    }
+}
+
+impl Params {
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.0.get(key)
+    }
+
+    pub fn has(&self, key: &str) -> bool {
+        self.0.contains_key(key)
+    }
+
+    /// A text parameter; numbers and booleans are given as text.
+    pub fn str(&self, key: &str) -> Option<String> {
+        self.get(key).and_then(scalar_string)
+    }
+
+    /// A text parameter inside a nested one: `source[privacy]`.
+    pub fn nested_str(&self, outer: &str, key: &str) -> Option<String> {
+        self.get(outer)
+            .and_then(|o| o.get(key))
+            .and_then(scalar_string)
+    }
+
+    pub fn bool(&self, key: &str) -> Result<Option<bool>, ApiError> {
+        match self.get(key) {
+            Some(v) => lenient_bool(key, v),
+            None => Ok(None),
+        }
+    }
+
+    pub fn nested_bool(&self, outer: &str, key: &str) -> Result<Option<bool>, ApiError> {
+        match self.get(outer).and_then(|o| o.get(key)) {
+            Some(v) => lenient_bool(&format!("{outer}[{key}]"), v),
+            None => Ok(None),
+        }
+    }
+
+    /// A list parameter, from `key[]=…`, a JSON array, an index-keyed
+    /// object or a single string.
+    pub fn list(&self, key: &str) -> Vec<String> {
+        self.get(key)
+            .map(|v| {
+                list_values(v)
+                    .into_iter()
+                    .filter_map(scalar_string)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// A list of objects (`fields_attributes`), in order; `None` when the
+    /// parameter is absent.
+    pub fn objects(&self, key: &str) -> Option<Vec<Map<String, Value>>> {
+        self.get(key).map(|v| {
+            list_values(v)
+                .into_iter()
+                .filter_map(|o| o.as_object().cloned())
+                .collect()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn parse(pairs: &[(&str, &str)]) -> Params {
+        let mut map = Map::new();
+        for (k, v) in pairs {
+            insert_pair(&mut map, k, v.to_string());
+        }
+        Params(map)
+    }
+
+    #[test]
+    fn rails_brackets() {
+        let p = parse(&[
+            ("redirect_uris[]", "a://x"),
+            ("redirect_uris[]", "b://y"),
+            ("source[privacy]", "unlisted"),
+            ("fields_attributes[0][name]", "n0"),
+            ("fields_attributes[0][value]", "v0"),
+            ("fields_attributes[1][name]", "n1"),
+            ("list[][name]", "a"),
+            ("list[][value]", "1"),
+            ("list[][name]", "b"),
+            ("locked", "1"),
+        ]);
+        assert_eq!(p.list("redirect_uris"), ["a://x", "b://y"]);
+        assert_eq!(p.nested_str("source", "privacy").unwrap(), "unlisted");
+        let f = p.objects("fields_attributes").unwrap();
+        assert_eq!(f[0]["name"], "n0");
+        assert_eq!(f[1]["name"], "n1");
+        let l = p.objects("list").unwrap();
+        assert_eq!(l.len(), 2);
+        assert_eq!(
+            Value::Object(l[0].clone()),
+            json!({"name": "a", "value": "1"})
+        );
+        assert_eq!(p.bool("locked").unwrap(), Some(true));
+        assert!(parse(&[("x", "maybe")]).bool("x").is_err());
+        assert_eq!(parse(&[("s", "one")]).list("s"), ["one"]);
+    }
+}

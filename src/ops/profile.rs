@@ -1,0 +1,228 @@
+//! Updating the owner's profile (API `update_credentials`, settings page).
+//!
+//! Limits are Mastodon's, so what an app lets the owner type is accepted.
+//! The bio and field values are rendered to HTML here: escaped text,
+//! paragraphs, line breaks and links. Peers are not yet told of the change
+//! (no delivery queue exists yet); they see it on their next fetch.
+
+use super::{OpError, OpResult};
+use crate::store::accounts::{Account, Field};
+use crate::store::preferences::{FieldSource, Preferences};
+use crate::store::Store;
+
+pub const MAX_DISPLAY_NAME_CHARS: usize = 30;
+pub const MAX_NOTE_CHARS: usize = 500;
+pub const MAX_FIELDS: usize = 4;
+pub const MAX_FIELD_NAME_CHARS: usize = 255;
+pub const MAX_FIELD_VALUE_CHARS: usize = 255;
+pub const VISIBILITIES: &[&str] = &["public", "unlisted", "private", "direct"];
+
+/// What to change; `None` leaves a setting as it is.
+#[derive(Default, Debug)]
+pub struct ProfileUpdate {
+    pub display_name: Option<String>,
+    pub note: Option<String>,
+    pub locked: Option<bool>,
+    pub bot: Option<bool>,
+    pub discoverable: Option<bool>,
+    /// Replaces all fields; pairs with empty name and value are dropped.
+    pub fields: Option<Vec<FieldSource>>,
+    pub privacy: Option<String>,
+    pub sensitive: Option<bool>,
+    /// ISO 639-1 code; an empty string clears it.
+    pub language: Option<String>,
+}
+
+/// Validates everything first, then saves account and preferences in one
+/// transaction. The caller flushes before answering.
+pub fn update_profile(store: &Store, update: ProfileUpdate) -> OpResult<(Account, Preferences)> {
+    let mut account = store
+        .owner_account()?
+        .ok_or_else(|| OpError::NotFound("this server is not set up yet".into()))?;
+    let mut prefs = store.preferences()?;
+
+    if let Some(name) = update.display_name {
+        let name = name.trim();
+        if name.chars().count() > MAX_DISPLAY_NAME_CHARS {
+            return Err(OpError::Invalid(format!(
+                "Validation failed: Display name is too long (maximum is {MAX_DISPLAY_NAME_CHARS} characters)"
+            )));
+        }
+        account.display_name = name.to_string();
+    }
+    if let Some(note) = update.note {
+        if note.chars().count() > MAX_NOTE_CHARS {
+            return Err(OpError::Invalid(format!(
+                "Validation failed: Note is too long (maximum is {MAX_NOTE_CHARS} characters)"
+            )));
+        }
+        account.note = render_text(&note);
+        account.note_source = note;
+    }
+    if let Some(v) = update.locked {
+        account.locked = v;
+    }
+    if let Some(v) = update.bot {
+        account.bot = v;
+    }
+    if let Some(v) = update.discoverable {
+        account.discoverable = v;
+    }
+    if let Some(fields) = update.fields {
+        let fields: Vec<FieldSource> = fields
+            .into_iter()
+            .map(|f| FieldSource {
+                name: f.name.trim().to_string(),
+                value: f.value.trim().to_string(),
+            })
+            .filter(|f| !(f.name.is_empty() && f.value.is_empty()))
+            .collect();
+        if fields.len() > MAX_FIELDS {
+            return Err(OpError::Invalid(format!(
+                "Validation failed: Fields: at most {MAX_FIELDS} profile fields"
+            )));
+        }
+        for f in &fields {
+            if f.name.chars().count() > MAX_FIELD_NAME_CHARS
+                || f.value.chars().count() > MAX_FIELD_VALUE_CHARS
+            {
+                return Err(OpError::Invalid(format!(
+                    "Validation failed: a profile field's name and value may be at most {MAX_FIELD_VALUE_CHARS} characters each"
+                )));
+            }
+        }
+        account.fields = fields
+            .iter()
+            .map(|f| Field {
+                name: f.name.clone(),
+                value: render_inline(&f.value),
+                verified_at_ms: None,
+            })
+            .collect();
+        prefs.fields_source = fields;
+    }
+    if let Some(p) = update.privacy {
+        if !VISIBILITIES.contains(&p.as_str()) {
+            return Err(OpError::Invalid(format!(
+                "Validation failed: source[privacy] must be one of {}",
+                VISIBILITIES.join(", ")
+            )));
+        }
+        prefs.privacy = p;
+    }
+    if let Some(v) = update.sensitive {
+        prefs.sensitive = v;
+    }
+    if let Some(lang) = update.language {
+        let lang = lang.trim().to_ascii_lowercase();
+        let ok = lang.is_empty()
+            || ((2..=3).contains(&lang.len()) && lang.bytes().all(|b| b.is_ascii_lowercase()));
+        if !ok {
+            return Err(OpError::Invalid(format!(
+                "Validation failed: source[language] `{lang}` is not an ISO 639 language code such as en"
+            )));
+        }
+        prefs.language = lang;
+    }
+    store.save_profile(&account, &prefs)?;
+    Ok((account, prefs))
+}
+
+/// Plain text to HTML: blank lines separate paragraphs, single newlines
+/// become `<br>`, http(s) URLs become links. Everything else is escaped.
+pub fn render_text(text: &str) -> String {
+    let text = text.replace("\r\n", "\n");
+    let text = text.trim();
+    if text.is_empty() {
+        return String::new();
+    }
+    text.split("\n\n")
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let lines: Vec<String> = p.lines().map(render_inline).collect();
+            format!("<p>{}</p>", lines.join("<br>"))
+        })
+        .collect()
+}
+
+/// One line of text to HTML, with links.
+pub fn render_inline(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = find_url(rest) {
+        out.push_str(&escape(&rest[..start]));
+        let tail = &rest[start..];
+        let mut end = tail
+            .find(|c: char| c.is_whitespace() || c == '<' || c == '>' || c == '"')
+            .unwrap_or(tail.len());
+        // Trailing punctuation usually ends the sentence, not the URL.
+        while end > 0 && tail[..end].ends_with(['.', ',', ';', ':', '!', '?', ')', '\'']) {
+            end -= 1;
+        }
+        let url = &tail[..end];
+        let shown = url
+            .trim_start_matches("https://")
+            .trim_start_matches("http://");
+        if shown.is_empty() {
+            out.push_str(&escape(url));
+        } else {
+            out.push_str(&format!(
+                "<a href=\"{u}\" rel=\"nofollow noopener noreferrer me\" target=\"_blank\">{s}</a>",
+                u = escape(url),
+                s = escape(shown)
+            ));
+        }
+        rest = &tail[end..];
+        if end == 0 {
+            // Never loop on an empty match.
+            out.push_str(&escape(&rest[..1]));
+            rest = &rest[1..];
+        }
+    }
+    out.push_str(&escape(rest));
+    out
+}
+
+fn find_url(s: &str) -> Option<usize> {
+    let a = s.find("https://");
+    let b = s.find("http://");
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, y) => x.or(y),
+    }
+}
+
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_becomes_paragraphs_breaks_and_links() {
+        assert_eq!(render_text(""), "");
+        assert_eq!(
+            render_text("Hi <b>\nthere\n\nSee https://x.example/a."),
+            "<p>Hi &lt;b&gt;<br>there</p><p>See <a href=\"https://x.example/a\" rel=\"nofollow noopener noreferrer me\" target=\"_blank\">x.example/a</a>.</p>"
+        );
+        assert_eq!(render_inline("https://"), "https://");
+        assert_eq!(
+            render_inline("\"https://a.example/?q=<x>\""),
+            "&quot;<a href=\"https://a.example/?q=\" rel=\"nofollow noopener noreferrer me\" target=\"_blank\">a.example/?q=</a>&lt;x&gt;&quot;"
+        );
+    }
+}

@@ -1,0 +1,300 @@
+//! The owner's own account through the API: verify_credentials and
+//! update_credentials, as apps send them (form, JSON, multipart).
+
+mod common;
+use burrow::ops::oauth;
+use common::*;
+use serde_json::{json, Value};
+
+/// A user token with `scopes`, minted through the same operations the
+/// OAuth endpoints use (the browser flow is tested in api_oauth.rs).
+fn token(s: &TestServer, scopes: &str) -> String {
+    let store = &s.state.store;
+    let app = oauth::register_app(
+        store,
+        oauth::NewApp {
+            name: "test".into(),
+            website: None,
+            redirect_uris: vec![oauth::OOB.into()],
+            scopes: Some("read write follow".into()),
+        },
+    )
+    .unwrap()
+    .app;
+    let owner = store.owner().unwrap().unwrap();
+    let code = oauth::issue_code(
+        store,
+        oauth::Grant {
+            client_id: app.client_id.clone(),
+            account_id: owner.account_id,
+            redirect_uri: oauth::OOB.into(),
+            scopes: oauth::parse_scopes(scopes).unwrap(),
+            code_challenge: String::new(),
+            code_challenge_method: String::new(),
+        },
+    )
+    .unwrap();
+    oauth::exchange_code(store, &app, &code, None, None, true)
+        .unwrap()
+        .access_token
+}
+
+const ACCOUNT_KEYS: &[&str] = &[
+    "id",
+    "username",
+    "acct",
+    "display_name",
+    "locked",
+    "bot",
+    "discoverable",
+    "indexable",
+    "group",
+    "noindex",
+    "created_at",
+    "note",
+    "url",
+    "uri",
+    "avatar",
+    "avatar_static",
+    "header",
+    "header_static",
+    "followers_count",
+    "following_count",
+    "statuses_count",
+    "last_status_at",
+    "hide_collections",
+    "emojis",
+    "fields",
+    "roles",
+];
+
+fn is_ms_date(s: &str) -> bool {
+    // 2026-01-02T00:00:00.000Z
+    s.len() == 24 && s.as_bytes()[10] == b'T' && s.as_bytes()[19] == b'.' && s.ends_with('Z')
+}
+
+async fn me(s: &TestServer, token: &str) -> Value {
+    let res = client()
+        .get(s.url("/api/v1/accounts/verify_credentials"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    res.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn verify_credentials_has_every_account_key() {
+    let s = TestServer::start().await;
+    let me = me(&s, &token(&s, "read")).await;
+    for k in ACCOUNT_KEYS {
+        assert!(me.get(*k).is_some(), "missing {k} in {me}");
+    }
+    assert!(me.get("moved").is_none());
+    assert!(me["id"].is_string());
+    assert_eq!(me["acct"], "alice");
+    assert_eq!(me["url"], s.url("/@alice"));
+    assert_eq!(me["uri"], s.url("/users/alice"));
+    assert_eq!(me["avatar"], s.url("/static/avatar.png"));
+    assert_eq!(me["header_static"], s.url("/static/header.png"));
+    let created = me["created_at"].as_str().unwrap();
+    assert!(is_ms_date(created), "{created}");
+    assert!(created.ends_with("T00:00:00.000Z"), "{created}");
+    assert_eq!(me["last_status_at"], Value::Null);
+    assert_eq!(me["group"], false);
+    for k in [
+        "privacy",
+        "sensitive",
+        "language",
+        "note",
+        "fields",
+        "follow_requests_count",
+    ] {
+        assert!(me["source"].get(k).is_some(), "missing source.{k}");
+    }
+    assert_eq!(me["source"]["privacy"], "public");
+    for k in ["id", "name", "permissions", "color", "highlighted"] {
+        assert!(me["role"].get(k).is_some(), "missing role.{k}");
+    }
+    // The `profile` scope is enough to ask who one is.
+    assert_eq!(
+        client()
+            .get(s.url("/api/v1/accounts/verify_credentials"))
+            .bearer_auth(token(&s, "profile"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        client()
+            .get(s.url("/api/v1/accounts/verify_credentials"))
+            .bearer_auth(token(&s, "write"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+}
+
+#[tokio::test]
+async fn update_credentials_from_a_form() {
+    let s = TestServer::start().await;
+    let t = token(&s, "read write");
+    let res = client()
+        .patch(s.url("/api/v1/accounts/update_credentials"))
+        .bearer_auth(&t)
+        .form(&[
+            ("display_name", "Alice A."),
+            (
+                "note",
+                "Hello <you>\nsecond line\n\nSee https://alice.example/blog.",
+            ),
+            ("locked", "true"),
+            ("bot", "0"),
+            ("discoverable", "false"),
+            ("fields_attributes[0][name]", "Site"),
+            ("fields_attributes[0][value]", "https://alice.example"),
+            ("fields_attributes[1][name]", "Pronouns"),
+            ("fields_attributes[1][value]", "she/her"),
+            ("fields_attributes[2][name]", ""),
+            ("fields_attributes[2][value]", ""),
+            ("source[privacy]", "unlisted"),
+            ("source[sensitive]", "true"),
+            ("source[language]", "de"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let a: Value = res.json().await.unwrap();
+    assert_eq!(a["display_name"], "Alice A.");
+    assert_eq!(
+        a["note"],
+        "<p>Hello &lt;you&gt;<br>second line</p><p>See <a href=\"https://alice.example/blog\" rel=\"nofollow noopener noreferrer me\" target=\"_blank\">alice.example/blog</a>.</p>"
+    );
+    assert_eq!(a["locked"], true);
+    assert_eq!(a["discoverable"], false);
+    assert_eq!(a["fields"].as_array().unwrap().len(), 2);
+    assert!(a["fields"][0]["value"]
+        .as_str()
+        .unwrap()
+        .contains("<a href=\"https://alice.example\""));
+    assert_eq!(a["fields"][0]["verified_at"], Value::Null);
+    assert_eq!(
+        a["source"]["fields"],
+        json!([{"name": "Site", "value": "https://alice.example", "verified_at": null},
+               {"name": "Pronouns", "value": "she/her", "verified_at": null}])
+    );
+    assert_eq!(
+        a["source"]["note"],
+        "Hello <you>\nsecond line\n\nSee https://alice.example/blog."
+    );
+    assert_eq!(a["source"]["privacy"], "unlisted");
+    assert_eq!(a["source"]["sensitive"], true);
+    assert_eq!(a["source"]["language"], "de");
+    // Stored, and survives a restart.
+    let dir = s.stop().await;
+    let s = TestServer::start_in(dir, TestOptions::default()).await;
+    let again = me(&s, &t).await;
+    assert_eq!(again["display_name"], "Alice A.");
+    assert_eq!(again["source"]["privacy"], "unlisted");
+    // The public actor shows the new profile too.
+    let actor: Value = client()
+        .get(s.url("/users/alice"))
+        .header("accept", AP_ACCEPT)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(actor["name"], "Alice A.");
+}
+
+#[tokio::test]
+async fn update_credentials_from_json_and_multipart() {
+    let s = TestServer::start().await;
+    let t = token(&s, "write:accounts read:accounts");
+    let c = client();
+    let res = c
+        .patch(s.url("/api/v1/accounts/update_credentials"))
+        .bearer_auth(&t)
+        .json(&json!({
+            "display_name": "JSON Alice",
+            "bot": true,
+            "fields_attributes": [{"name": "a", "value": "b"}],
+            "source": {"privacy": "private", "sensitive": false}
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let a: Value = res.json().await.unwrap();
+    assert_eq!(a["display_name"], "JSON Alice");
+    assert_eq!(a["bot"], true);
+    assert_eq!(a["fields"][0]["name"], "a");
+    assert_eq!(a["source"]["privacy"], "private");
+
+    let form = reqwest::multipart::Form::new()
+        .text("note", "multi part")
+        .text("fields_attributes[][name]", "x")
+        .text("fields_attributes[][value]", "y")
+        .text("fields_attributes[][name]", "z")
+        .text("fields_attributes[][value]", "w");
+    let res = c
+        .patch(s.url("/api/v1/accounts/update_credentials"))
+        .bearer_auth(&t)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let a: Value = res.json().await.unwrap();
+    assert_eq!(a["note"], "<p>multi part</p>");
+    assert_eq!(a["display_name"], "JSON Alice", "untouched fields stay");
+    assert_eq!(
+        a["source"]["fields"],
+        json!([{"name": "x", "value": "y", "verified_at": null},
+               {"name": "z", "value": "w", "verified_at": null}])
+    );
+}
+
+#[tokio::test]
+async fn bad_updates_change_nothing() {
+    let s = TestServer::start().await;
+    let t = token(&s, "read write");
+    let c = client();
+    let before = me(&s, &t).await;
+    let send = |body: reqwest::RequestBuilder| async move { body.send().await.unwrap() };
+    let url = s.url("/api/v1/accounts/update_credentials");
+
+    let res = send(
+        c.patch(&url)
+            .bearer_auth(&t)
+            .header("content-type", "application/json")
+            .body("{\"display_name\": \"Broken\""),
+    )
+    .await;
+    assert_eq!(res.status(), 400);
+    assert!(res.json::<Value>().await.unwrap()["error"].is_string());
+
+    for bad in [
+        json!({"display_name": "Changed", "source": {"privacy": "secret"}}),
+        json!({"display_name": "x".repeat(31)}),
+        json!({"note": "x".repeat(501)}),
+        json!({"display_name": "Changed", "locked": "perhaps"}),
+        json!({"display_name": "Changed", "fields_attributes": [
+            {"name": "1", "value": "1"}, {"name": "2", "value": "2"}, {"name": "3", "value": "3"},
+            {"name": "4", "value": "4"}, {"name": "5", "value": "5"}]}),
+        json!({"display_name": "Changed", "source": {"language": "not a language"}}),
+    ] {
+        let res = send(c.patch(&url).bearer_auth(&t).json(&bad)).await;
+        assert_eq!(res.status(), 422, "{bad}");
+        assert!(res.json::<Value>().await.unwrap()["error"].is_string());
+    }
+    assert_eq!(me(&s, &t).await, before);
+}
