@@ -6,3 +6,9 @@
 pub mod account;
 pub mod application;
 pub mod instance;
+pub mod status;
+
+/// The entity of a local media attachment (none until media exist).
+pub fn media_entity(_state: &crate::state::AppState, _id: u64) -> Option<status::MediaEntity> {
+    None
+}

@@ -1,0 +1,263 @@
+//! `Status` (with its account, media, mentions, tags, poll and, for
+//! boosts, the boosted status), `StatusEdit`, `StatusSource`, `Poll`,
+//! `MediaAttachment`, `Context` pieces.
+
+use super::account::{account, AccountEntity};
+use crate::state::AppState;
+use crate::store::relations::StatusRel;
+use crate::store::statuses::{Poll, RemoteMedia, Status};
+use crate::store::{Result, StoreError};
+use crate::time_fmt::{iso8601_ms, now_ms};
+use serde::Serialize;
+use serde_json::Value;
+
+#[derive(Serialize, Debug, Clone)]
+pub struct MentionEntity {
+    pub id: String,
+    pub username: String,
+    pub url: String,
+    pub acct: String,
+}
+
+#[derive(Serialize, Debug, Clone)]
+pub struct TagEntity {
+    pub name: String,
+    pub url: String,
+}
+
+#[derive(Serialize, Debug, Clone)]
+pub struct PollOptionEntity {
+    pub title: String,
+    pub votes_count: Option<u64>,
+}
+
+#[derive(Serialize, Debug, Clone)]
+pub struct PollEntity {
+    pub id: String,
+    pub expires_at: Option<String>,
+    pub expired: bool,
+    pub multiple: bool,
+    pub votes_count: u64,
+    pub voters_count: Option<u64>,
+    pub options: Vec<PollOptionEntity>,
+    pub emojis: Vec<Value>,
+    pub voted: bool,
+    pub own_votes: Vec<usize>,
+}
+
+#[derive(Serialize, Debug, Clone)]
+pub struct MediaEntity {
+    pub id: String,
+    /// image, gifv, video, audio or unknown.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub url: String,
+    pub preview_url: Option<String>,
+    pub remote_url: Option<String>,
+    pub preview_remote_url: Option<String>,
+    pub text_url: Option<String>,
+    pub meta: Value,
+    pub description: Option<String>,
+    pub blurhash: Option<String>,
+}
+
+#[derive(Serialize, Debug, Clone)]
+pub struct ApplicationRef {
+    pub name: String,
+    pub website: Option<String>,
+}
+
+#[derive(Serialize, Debug, Clone)]
+pub struct StatusEntity {
+    pub id: String,
+    pub created_at: String,
+    pub in_reply_to_id: Option<String>,
+    pub in_reply_to_account_id: Option<String>,
+    pub sensitive: bool,
+    pub spoiler_text: String,
+    pub visibility: String,
+    pub language: Option<String>,
+    pub uri: String,
+    pub url: Option<String>,
+    pub replies_count: u64,
+    pub reblogs_count: u64,
+    pub favourites_count: u64,
+    pub edited_at: Option<String>,
+    pub favourited: bool,
+    pub reblogged: bool,
+    pub muted: bool,
+    pub bookmarked: bool,
+    pub pinned: bool,
+    pub content: String,
+    pub filtered: Vec<Value>,
+    pub reblog: Option<Box<StatusEntity>>,
+    pub application: Option<ApplicationRef>,
+    pub account: AccountEntity,
+    pub media_attachments: Vec<MediaEntity>,
+    pub mentions: Vec<MentionEntity>,
+    pub tags: Vec<TagEntity>,
+    pub emojis: Vec<Value>,
+    pub card: Option<Value>,
+    pub poll: Option<PollEntity>,
+    /// Only in the answer to a delete (for "delete and redraft").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+}
+
+fn media_kind(media_type: &str) -> &'static str {
+    match media_type.split('/').next().unwrap_or("") {
+        "image" if media_type == "image/gif" => "gifv",
+        "image" => "image",
+        "video" => "video",
+        "audio" => "audio",
+        _ => "unknown",
+    }
+}
+
+/// A remote status's attachment; its id is derived from the status id
+/// and position, so it is stable and never collides with local ids.
+pub fn remote_media(status_id: u64, i: usize, m: &RemoteMedia) -> MediaEntity {
+    let meta = match (m.width, m.height) {
+        (Some(w), Some(h)) if h > 0 => serde_json::json!({
+            "original": { "width": w, "height": h, "size": format!("{w}x{h}"), "aspect": w as f64 / h as f64 }
+        }),
+        _ => serde_json::json!({}),
+    };
+    MediaEntity {
+        id: format!("{status_id}{i:02}"),
+        kind: media_kind(&m.media_type).to_string(),
+        url: m.url.clone(),
+        preview_url: Some(m.url.clone()),
+        remote_url: Some(m.url.clone()),
+        preview_remote_url: None,
+        text_url: None,
+        meta,
+        description: m.description.clone(),
+        blurhash: m.blurhash.clone(),
+    }
+}
+
+pub fn poll(status_id: u64, p: &Poll) -> PollEntity {
+    let expired = p.expires_at_ms.is_some_and(|e| e <= now_ms());
+    PollEntity {
+        id: status_id.to_string(),
+        expires_at: p.expires_at_ms.map(iso8601_ms),
+        expired,
+        multiple: p.multiple,
+        votes_count: p.options.iter().map(|o| o.votes).sum(),
+        voters_count: if p.multiple {
+            Some(p.voters_count)
+        } else {
+            None
+        },
+        options: p
+            .options
+            .iter()
+            .map(|o| PollOptionEntity {
+                title: o.title.clone(),
+                votes_count: Some(o.votes),
+            })
+            .collect(),
+        emojis: vec![],
+        voted: !p.own_votes.is_empty(),
+        own_votes: p.own_votes.clone(),
+    }
+}
+
+/// Builds the entity as the owner sees it (their favourite/boost/bookmark
+/// flags). Boosts carry the boosted status in `reblog`.
+pub fn status(state: &AppState, s: &Status) -> Result<StatusEntity> {
+    let store = &state.store;
+    let author = store
+        .account(s.account_id)?
+        .ok_or_else(|| StoreError::Decode(format!("status {} has no author", s.id)))?;
+    let owner_id = store.owner()?.map(|o| o.account_id).unwrap_or(0);
+    let reblog = match s.reblog_of_id {
+        Some(id) => match store.status(id)? {
+            Some(inner) => Some(Box::new(status(state, &inner)?)),
+            None => None,
+        },
+        None => None,
+    };
+    // Flags of a boost are those of the boosted status, as Mastodon shows them.
+    let target = s.reblog_of_id.unwrap_or(s.id);
+    let flag = |rel| store.status_rel(rel, target, owner_id).map(|r| r.is_some());
+    let mut media: Vec<MediaEntity> = s
+        .media_ids
+        .iter()
+        .filter_map(|id| crate::http::api::entities::media_entity(state, *id))
+        .collect();
+    media.extend(
+        s.remote_media
+            .iter()
+            .enumerate()
+            .map(|(i, m)| remote_media(s.id, i, m)),
+    );
+    Ok(StatusEntity {
+        id: s.id.to_string(),
+        created_at: iso8601_ms(s.created_at_ms),
+        in_reply_to_id: s.in_reply_to_id.map(|i| i.to_string()),
+        in_reply_to_account_id: s.in_reply_to_account_id.map(|i| i.to_string()),
+        sensitive: s.sensitive,
+        spoiler_text: s.spoiler_text.clone(),
+        visibility: s.visibility.as_str().to_string(),
+        language: s.language.clone(),
+        uri: s.uri.clone(),
+        url: Some(s.url.clone()).filter(|u| !u.is_empty()),
+        replies_count: s.replies_count,
+        reblogs_count: s.reblogs_count,
+        favourites_count: s.favourites_count,
+        edited_at: s.edited_at_ms.map(iso8601_ms),
+        favourited: flag(StatusRel::Favourite)?,
+        reblogged: flag(StatusRel::Reblog)?,
+        muted: flag(StatusRel::Mute)?,
+        bookmarked: flag(StatusRel::Bookmark)?,
+        pinned: flag(StatusRel::Pin)?,
+        content: if s.reblog_of_id.is_some() {
+            String::new()
+        } else {
+            s.content.clone()
+        },
+        filtered: vec![],
+        reblog,
+        application: s.application.as_ref().map(|name| ApplicationRef {
+            name: name.clone(),
+            website: None,
+        }),
+        account: account(&author, &state.urls),
+        media_attachments: media,
+        mentions: s
+            .mentions
+            .iter()
+            .map(|m| MentionEntity {
+                id: m.account_id.to_string(),
+                username: m.username.clone(),
+                url: m.url.clone(),
+                acct: m.acct.clone(),
+            })
+            .collect(),
+        tags: s
+            .tags
+            .iter()
+            .map(|t| TagEntity {
+                name: t.clone(),
+                url: state.urls.tag(t),
+            })
+            .collect(),
+        emojis: vec![],
+        card: None,
+        poll: s.poll.as_ref().map(|p| poll(s.id, p)),
+        text: None,
+    })
+}
+
+/// Entities for a list of ids, skipping any that vanished meanwhile.
+pub fn statuses(state: &AppState, ids: &[u64]) -> Result<Vec<StatusEntity>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        if let Some(s) = state.store.status(*id)? {
+            out.push(status(state, &s)?);
+        }
+    }
+    Ok(out)
+}
