@@ -46,6 +46,9 @@ pub struct Inner {
     pub events: tokio::sync::broadcast::Sender<crate::events::Event>,
     /// Wakes the delivery worker when jobs are queued (no polling).
     pub delivery_wake: tokio::sync::Notify,
+    /// First delivery retry delay (doubling after). `delivery::FIRST_RETRY_MS`
+    /// in production; tests shorten it to watch retries happen.
+    pub delivery_first_retry_ms: std::sync::atomic::AtomicI64,
     /// Wakes the inbox worker when an activity is queued.
     pub inbox_wake: tokio::sync::Notify,
     /// The owner's key, loaded once (parsing PKCS#8 on every signature
@@ -78,6 +81,9 @@ impl AppState {
             events: tokio::sync::broadcast::channel(crate::events::EVENT_BUFFER).0,
             delivery_wake: tokio::sync::Notify::new(),
             inbox_wake: tokio::sync::Notify::new(),
+            delivery_first_retry_ms: std::sync::atomic::AtomicI64::new(
+                crate::federation::delivery::FIRST_RETRY_MS,
+            ),
             signing_key: RwLock::new(None),
             fetcher,
         }))

@@ -52,8 +52,13 @@ pub fn classify(status: u16) -> Outcome {
 
 /// Delay before attempt `attempts + 1`.
 pub fn retry_delay_ms(attempts: u32) -> i64 {
+    retry_delay_from(FIRST_RETRY_MS, attempts)
+}
+
+/// The same schedule from another first delay (tests use milliseconds).
+pub fn retry_delay_from(first_ms: i64, attempts: u32) -> i64 {
     let exp = attempts.min(20);
-    (FIRST_RETRY_MS.saturating_mul(1i64 << exp)).min(MAX_RETRY_MS)
+    (first_ms.saturating_mul(1i64 << exp)).min(MAX_RETRY_MS)
 }
 
 /// Sends one body to one inbox; returns the HTTP status or a network error.
@@ -125,6 +130,10 @@ pub async fn run(state: AppState, transport: Transport) {
     }
 }
 
+fn first_retry(state: &AppState) -> i64 {
+    state.delivery_first_retry_ms.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 async fn attempt(
     state: &AppState,
     transport: &Transport,
@@ -162,7 +171,7 @@ async fn attempt(
                 entry.failures += 1;
                 if entry.failures >= HOST_PAUSE_AFTER_FAILURES {
                     entry.paused_until_ms =
-                        now + retry_delay_ms(entry.failures - HOST_PAUSE_AFTER_FAILURES);
+                        now + retry_delay_from(first_retry(state), entry.failures - HOST_PAUSE_AFTER_FAILURES);
                 }
             }
             Outcome::Retry(_) => {}
@@ -193,7 +202,7 @@ async fn attempt(
                 );
                 state.store.finish_delivery(key)
             } else {
-                let due = (now + retry_delay_ms(job.attempts - 1)).max(paused_until);
+                let due = (now + retry_delay_from(first_retry(state), job.attempts - 1)).max(paused_until);
                 tracing::info!(
                     "delivery to {} failed ({why}); retry {} later",
                     job.inbox,
