@@ -47,9 +47,15 @@ fn add_follower(s: &TestServer, peer: &str) {
         ..Default::default()
     };
     store.put_account(&follower).unwrap();
-    let r = Relation { id: store.next_id(), ..Default::default() };
+    let r = Relation {
+        id: store.next_id(),
+        ..Default::default()
+    };
     store
-        .transact(|tx| tx.set_relation(owner.id, Rel::FollowedBy, follower.id, &r).map(|_| ()))
+        .transact(|tx| {
+            tx.set_relation(owner.id, Rel::FollowedBy, follower.id, &r)
+                .map(|_| ())
+        })
         .unwrap();
 }
 
@@ -72,18 +78,27 @@ async fn a_failing_peer_gets_the_activity_after_retries_and_a_restart() {
     add_follower(&s, &peer);
     let st = burrow::ops::statuses::post(
         &s.state,
-        burrow::ops::statuses::NewStatus { text: "survives".into(), ..Default::default() },
+        burrow::ops::statuses::NewStatus {
+            text: "survives".into(),
+            ..Default::default()
+        },
     )
     .await
     .unwrap();
-    eventually("two failed attempts", || hits.load(Ordering::SeqCst) >= 2 && waiting_for_retry(&s)).await;
+    eventually("two failed attempts", || {
+        hits.load(Ordering::SeqCst) >= 2 && waiting_for_retry(&s)
+    })
+    .await;
     assert!(bodies.lock().unwrap().is_empty());
 
     // Restart the sender: the job is still in its store.
     let dir = s.stop().await;
     let s = TestServer::start_in(dir, TestOptions::default()).await;
     fast_retries(&s);
-    eventually("delivered after restart", || !bodies.lock().unwrap().is_empty()).await;
+    eventually("delivered after restart", || {
+        !bodies.lock().unwrap().is_empty()
+    })
+    .await;
     let body: serde_json::Value = serde_json::from_str(&bodies.lock().unwrap()[0]).unwrap();
     assert_eq!(body["type"], "Create");
     assert_eq!(body["object"]["id"], st.uri);
@@ -109,12 +124,19 @@ async fn a_gone_inbox_is_dropped_with_its_follower() {
     add_follower(&s, &peer);
     burrow::ops::statuses::post(
         &s.state,
-        burrow::ops::statuses::NewStatus { text: "hello".into(), ..Default::default() },
+        burrow::ops::statuses::NewStatus {
+            text: "hello".into(),
+            ..Default::default()
+        },
     )
     .await
     .unwrap();
     eventually("the follower is dropped", || {
-        s.state.store.relation_accounts(Rel::FollowedBy).unwrap().is_empty()
+        s.state
+            .store
+            .relation_accounts(Rel::FollowedBy)
+            .unwrap()
+            .is_empty()
     })
     .await;
     assert_eq!(hits.load(Ordering::SeqCst), 1);

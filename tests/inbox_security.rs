@@ -17,14 +17,37 @@ struct Peer {
 impl Peer {
     /// bob on server `b` (seed 2), whose actor alice's server can fetch.
     fn bob(b: &TestServer) -> Peer {
-        Peer { key: SigningKey::from_pkcs8(&seed_key(2)).unwrap(), actor: b.url("/users/bob") }
+        Peer {
+            key: SigningKey::from_pkcs8(&seed_key(2)).unwrap(),
+            actor: b.url("/users/bob"),
+        }
     }
 
-    async fn send(&self, to: &str, body: &[u8], now: SystemTime, tweak: impl FnOnce(&mut reqwest::header::HeaderMap)) -> reqwest::Response {
+    async fn send(
+        &self,
+        to: &str,
+        body: &[u8],
+        now: SystemTime,
+        tweak: impl FnOnce(&mut reqwest::header::HeaderMap),
+    ) -> reqwest::Response {
         let url = url::Url::parse(to).unwrap();
-        let mut headers = sign_request(&self.key, &format!("{}#main-key", self.actor), &Method::POST, &url, body, now).unwrap();
+        let mut headers = sign_request(
+            &self.key,
+            &format!("{}#main-key", self.actor),
+            &Method::POST,
+            &url,
+            body,
+            now,
+        )
+        .unwrap();
         tweak(&mut headers);
-        client().post(to).headers(headers).body(body.to_vec()).send().await.unwrap()
+        client()
+            .post(to)
+            .headers(headers)
+            .body(body.to_vec())
+            .send()
+            .await
+            .unwrap()
     }
 }
 
@@ -46,17 +69,32 @@ fn follow(actor: &str, alice: &str) -> Vec<u8> {
 
 fn nothing_queued(a: &TestServer) -> bool {
     a.state.store.inbox_queue_len() == 0
-        && a.state.store.relation_accounts(burrow::store::relations::Rel::FollowedBy).unwrap().is_empty()
+        && a.state
+            .store
+            .relation_accounts(burrow::store::relations::Rel::FollowedBy)
+            .unwrap()
+            .is_empty()
 }
 
 #[tokio::test]
 async fn a_correctly_signed_follow_is_accepted() {
     let (a, b) = pair().await;
     let bob = Peer::bob(&b);
-    let res = bob.send(&a.url("/users/alice/inbox"), &follow(&bob.actor, &a.url("/users/alice")), SystemTime::now(), |_| {}).await;
+    let res = bob
+        .send(
+            &a.url("/users/alice/inbox"),
+            &follow(&bob.actor, &a.url("/users/alice")),
+            SystemTime::now(),
+            |_| {},
+        )
+        .await;
     assert_eq!(res.status(), 202);
     eventually("bob follows alice", || {
-        !a.state.store.relation_accounts(burrow::store::relations::Rel::FollowedBy).unwrap().is_empty()
+        !a.state
+            .store
+            .relation_accounts(burrow::store::relations::Rel::FollowedBy)
+            .unwrap()
+            .is_empty()
     })
     .await;
 }
@@ -83,7 +121,12 @@ async fn unsigned_and_tampered_requests_are_refused_with_401() {
     // A digest that doesn't match the body.
     let res = bob
         .send(&inbox, &body, SystemTime::now(), |h| {
-            h.insert("digest", "SHA-256=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=".parse().unwrap());
+            h.insert(
+                "digest",
+                "SHA-256=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+                    .parse()
+                    .unwrap(),
+            );
         })
         .await;
     assert_eq!(res.status(), 401);
@@ -94,11 +137,25 @@ async fn unsigned_and_tampered_requests_are_refused_with_401() {
 
     // Signed by bob, but the activity claims to be carol's.
     let forged = follow(&b.url("/users/carol"), &a.url("/users/alice"));
-    assert_eq!(bob.send(&inbox, &forged, SystemTime::now(), |_| {}).await.status(), 401);
+    assert_eq!(
+        bob.send(&inbox, &forged, SystemTime::now(), |_| {})
+            .await
+            .status(),
+        401
+    );
 
     // Signed with a key that isn't bob's.
-    let mallory = Peer { key: SigningKey::from_pkcs8(&seed_key(7)).unwrap(), actor: bob.actor.clone() };
-    assert_eq!(mallory.send(&inbox, &body, SystemTime::now(), |_| {}).await.status(), 401);
+    let mallory = Peer {
+        key: SigningKey::from_pkcs8(&seed_key(7)).unwrap(),
+        actor: bob.actor.clone(),
+    };
+    assert_eq!(
+        mallory
+            .send(&inbox, &body, SystemTime::now(), |_| {})
+            .await
+            .status(),
+        401
+    );
 
     assert!(nothing_queued(&a));
 }
@@ -107,10 +164,13 @@ async fn unsigned_and_tampered_requests_are_refused_with_401() {
 async fn a_body_over_one_mebibyte_is_refused() {
     let (a, b) = pair().await;
     let bob = Peer::bob(&b);
-    let mut activity: Value = serde_json::from_slice(&follow(&bob.actor, &a.url("/users/alice"))).unwrap();
+    let mut activity: Value =
+        serde_json::from_slice(&follow(&bob.actor, &a.url("/users/alice"))).unwrap();
     activity["padding"] = json!("x".repeat(2 * 1024 * 1024));
     let body = activity.to_string().into_bytes();
-    let res = bob.send(&a.url("/inbox"), &body, SystemTime::now(), |_| {}).await;
+    let res = bob
+        .send(&a.url("/inbox"), &body, SystemTime::now(), |_| {})
+        .await;
     assert_eq!(res.status(), 413);
     assert!(nothing_queued(&a));
 }
@@ -118,11 +178,26 @@ async fn a_body_over_one_mebibyte_is_refused() {
 #[tokio::test]
 async fn an_object_claimed_for_another_host_is_not_trusted() {
     let (a, b) = pair().await;
-    let c = TestServer::start_with(TestOptions { username: Some("carol"), key_seed: 3, ..Default::default() }).await;
+    let c = TestServer::start_with(TestOptions {
+        username: Some("carol"),
+        key_seed: 3,
+        ..Default::default()
+    })
+    .await;
     // alice follows bob, so bob's posts would be stored.
-    let bob_acct = burrow::federation::resolve_handle(&a.state, &format!("bob@{}", b.host)).await.unwrap();
-    burrow::ops::follows::follow(&a.state, bob_acct.id, Default::default()).await.unwrap();
-    eventually("following bob", || a.state.store.has_relation(burrow::store::relations::Rel::Following, bob_acct.id).unwrap()).await;
+    let bob_acct = burrow::federation::resolve_handle(&a.state, &format!("bob@{}", b.host))
+        .await
+        .unwrap();
+    burrow::ops::follows::follow(&a.state, bob_acct.id, Default::default())
+        .await
+        .unwrap();
+    eventually("following bob", || {
+        a.state
+            .store
+            .has_relation(burrow::store::relations::Rel::Following, bob_acct.id)
+            .unwrap()
+    })
+    .await;
 
     let bob = Peer::bob(&b);
     // bob sends a Create whose Note claims to live on carol's server.
@@ -142,8 +217,13 @@ async fn an_object_claimed_for_another_host_is_not_trusted() {
     })
     .to_string()
     .into_bytes();
-    let res = bob.send(&a.url("/inbox"), &create, SystemTime::now(), |_| {}).await;
+    let res = bob
+        .send(&a.url("/inbox"), &create, SystemTime::now(), |_| {})
+        .await;
     assert_eq!(res.status(), 202, "the request itself is validly signed");
-    eventually("the job is processed", || a.state.store.inbox_queue_len() == 0).await;
+    eventually("the job is processed", || {
+        a.state.store.inbox_queue_len() == 0
+    })
+    .await;
     assert!(a.state.store.status_by_uri(&fake_id).unwrap().is_none());
 }

@@ -131,7 +131,9 @@ pub async fn run(state: AppState, transport: Transport) {
 }
 
 fn first_retry(state: &AppState) -> i64 {
-    state.delivery_first_retry_ms.load(std::sync::atomic::Ordering::Relaxed)
+    state
+        .delivery_first_retry_ms
+        .load(std::sync::atomic::Ordering::Relaxed)
 }
 
 async fn attempt(
@@ -170,8 +172,11 @@ async fn attempt(
             Outcome::Retry(_) if paused_until <= now => {
                 entry.failures += 1;
                 if entry.failures >= HOST_PAUSE_AFTER_FAILURES {
-                    entry.paused_until_ms =
-                        now + retry_delay_from(first_retry(state), entry.failures - HOST_PAUSE_AFTER_FAILURES);
+                    entry.paused_until_ms = now
+                        + retry_delay_from(
+                            first_retry(state),
+                            entry.failures - HOST_PAUSE_AFTER_FAILURES,
+                        );
                 }
             }
             Outcome::Retry(_) => {}
@@ -202,7 +207,8 @@ async fn attempt(
                 );
                 state.store.finish_delivery(key)
             } else {
-                let due = (now + retry_delay_from(first_retry(state), job.attempts - 1)).max(paused_until);
+                let due = (now + retry_delay_from(first_retry(state), job.attempts - 1))
+                    .max(paused_until);
                 tracing::info!(
                     "delivery to {} failed ({why}); retry {} later",
                     job.inbox,
