@@ -350,3 +350,63 @@ async fn direct_posts_reach_only_the_mentioned() {
         .unwrap();
     assert_eq!(dm.len(), 1);
 }
+
+#[tokio::test]
+async fn collections_list_real_followers_posts_and_pins() {
+    let (a, b) = pair().await;
+    follow(&a, &b, &format!("bob@{}", b.host)).await;
+    let st = statuses::post(&b.state, post("in the outbox", Visibility::Public))
+        .await
+        .unwrap();
+    statuses::post(
+        &b.state,
+        post("followers only, not in the outbox", Visibility::Private),
+    )
+    .await
+    .unwrap();
+    interactions::set_flag(
+        &b.state,
+        st.id,
+        burrow::store::relations::StatusRel::Pin,
+        true,
+    )
+    .await
+    .unwrap();
+    let c = client();
+    let get = |url: String| {
+        let c = c.clone();
+        async move {
+            c.get(url)
+                .header("accept", AP_ACCEPT)
+                .send()
+                .await
+                .unwrap()
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let followers = get(b.url("/users/bob/followers?page=1")).await;
+    assert_eq!(
+        followers["orderedItems"],
+        serde_json::json!([a.url("/users/alice")])
+    );
+    assert_eq!(followers["totalItems"], 1);
+    let following = get(a.url("/users/alice/following?page=1")).await;
+    assert_eq!(
+        following["orderedItems"],
+        serde_json::json!([b.url("/users/bob")])
+    );
+    let outbox = get(b.url("/users/bob/outbox?page=true")).await;
+    let items = outbox["orderedItems"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{outbox}");
+    assert_eq!(items[0]["type"], "Create");
+    assert_eq!(items[0]["object"]["id"], st.uri);
+    let featured = get(b.url("/users/bob/collections/featured")).await;
+    assert_eq!(featured["orderedItems"][0]["id"], st.uri);
+    // The note itself is served at its id; the followers-only one is not
+    // served to an unsigned request.
+    let note = get(st.uri.clone()).await;
+    assert_eq!(note["type"], "Note");
+    assert_eq!(note["attributedTo"], b.url("/users/bob"));
+}

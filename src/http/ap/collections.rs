@@ -1,10 +1,12 @@
 //! The owner's collections: outbox, followers, following, featured posts
 //! and featured tags. Summaries carry `totalItems` and link a first page.
 
-use crate::activitypub::collection;
+use crate::activitypub::{activity, collection, note};
 use crate::http::error::ApiError;
 use crate::state::AppState;
 use crate::store::accounts::Account;
+use crate::store::relations::{Rel, StatusRel};
+use crate::store::timelines::{self, Page};
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use serde::Deserialize;
@@ -54,13 +56,94 @@ fn paged(
     super::activity_json(doc)
 }
 
+/// Pinned posts shown at most (Mastodon allows five).
+const MAX_PINS: usize = 5;
+
+/// Public and unlisted activities of the owner, newest first: Create for
+/// posts, Announce for boosts.
+fn outbox_items(
+    state: &AppState,
+    a: &Account,
+    skip: usize,
+    take: usize,
+) -> crate::store::Result<Vec<serde_json::Value>> {
+    let store = &state.store;
+    let page = Page {
+        limit: skip + take,
+        ..Default::default()
+    };
+    let ids = store.timeline_page(&timelines::account(a.id), page, |id| {
+        store
+            .status(id)
+            .ok()
+            .flatten()
+            .is_some_and(|s| s.visibility.is_public())
+    })?;
+    let mut out = Vec::new();
+    for id in ids.into_iter().skip(skip) {
+        let Some(s) = store.status(id)? else { continue };
+        match s.reblog_of_id.and_then(|o| store.status(o).ok().flatten()) {
+            Some(orig) => {
+                let author = store
+                    .account(orig.account_id)?
+                    .map(|x| x.uri)
+                    .unwrap_or_default();
+                out.push(activity::announce(
+                    s.uri.clone(),
+                    a,
+                    &orig.uri,
+                    &author,
+                    true,
+                    s.created_at_ms,
+                ));
+            }
+            None => {
+                let atts = crate::ops::statuses::attachments(state, &s.media_ids);
+                let doc = note::note(&s, a, &state.urls, &atts);
+                out.push(activity::wrap(
+                    "Create",
+                    format!("{}/activity", s.uri),
+                    a,
+                    doc,
+                ));
+            }
+        }
+    }
+    for item in &mut out {
+        if let Some(o) = item.as_object_mut() {
+            o.remove("@context");
+        }
+    }
+    Ok(out)
+}
+
+/// Actor URIs in a relation, newest first as Mastodon lists them.
+fn relation_items(state: &AppState, rel: Rel, skip: usize, take: usize) -> Vec<serde_json::Value> {
+    let page = Page {
+        limit: skip + take,
+        ..Default::default()
+    };
+    let ids = state.store.relation_page(rel, page).unwrap_or_default();
+    ids.into_iter()
+        .skip(skip)
+        .take(take)
+        .filter_map(|(_, acct)| state.store.account(acct).ok().flatten())
+        .map(|a| serde_json::json!(a.uri))
+        .collect()
+}
+
 pub async fn outbox(
     State(state): State<AppState>,
     Path(name): Path<String>,
     Query(q): Query<PageQuery>,
 ) -> Result<Response, ApiError> {
     let a = owner(&state, &name)?;
-    Ok(paged(&a.outbox, a.statuses_count, &q, |_, _| Vec::new()))
+    Ok(paged(&a.outbox, a.statuses_count, &q, |skip, take| {
+        outbox_items(&state, &a, skip, take).unwrap_or_else(|e| {
+            tracing::error!("outbox page: {e}");
+            Vec::new()
+        })
+    }))
 }
 
 pub async fn followers(
@@ -69,9 +152,12 @@ pub async fn followers(
     Query(q): Query<PageQuery>,
 ) -> Result<Response, ApiError> {
     let a = owner(&state, &name)?;
-    Ok(paged(&a.followers_url, a.followers_count, &q, |_, _| {
-        Vec::new()
-    }))
+    Ok(paged(
+        &a.followers_url,
+        a.followers_count,
+        &q,
+        |skip, take| relation_items(&state, Rel::FollowedBy, skip, take),
+    ))
 }
 
 pub async fn following(
@@ -80,9 +166,12 @@ pub async fn following(
     Query(q): Query<PageQuery>,
 ) -> Result<Response, ApiError> {
     let a = owner(&state, &name)?;
-    Ok(paged(&a.following_url, a.following_count, &q, |_, _| {
-        Vec::new()
-    }))
+    Ok(paged(
+        &a.following_url,
+        a.following_count,
+        &q,
+        |skip, take| relation_items(&state, Rel::Following, skip, take),
+    ))
 }
 
 pub async fn featured(
@@ -90,9 +179,20 @@ pub async fn featured(
     Path(name): Path<String>,
 ) -> Result<Response, ApiError> {
     let a = owner(&state, &name)?;
+    let page = Page {
+        limit: MAX_PINS,
+        ..Default::default()
+    };
+    let mut items = Vec::new();
+    for (_, id) in state.store.owner_status_list(StatusRel::Pin, page)? {
+        if let Some(s) = state.store.status(id)?.filter(|s| s.visibility.is_public()) {
+            let atts = crate::ops::statuses::attachments(&state, &s.media_ids);
+            items.push(note::note(&s, &a, &state.urls, &atts));
+        }
+    }
     Ok(super::activity_json(collection::inline(
         &a.featured_url,
-        Vec::new(),
+        items,
     )))
 }
 
