@@ -410,3 +410,39 @@ async fn collections_list_real_followers_posts_and_pins() {
     assert_eq!(note["type"], "Note");
     assert_eq!(note["attributedTo"], b.url("/users/bob"));
 }
+
+#[tokio::test]
+async fn profile_changes_reach_followers() {
+    let (a, b) = pair().await;
+    // bob follows alice; alice renames herself.
+    let alice_on_b = burrow::federation::resolve_handle(&b.state, &format!("alice@{}", a.host))
+        .await
+        .unwrap();
+    follows::follow(&b.state, alice_on_b.id, Default::default())
+        .await
+        .unwrap();
+    eventually("bob follows alice", || {
+        b.state
+            .store
+            .has_relation(Rel::Following, alice_on_b.id)
+            .unwrap()
+    })
+    .await;
+    let update = burrow::ops::profile::ProfileUpdate {
+        display_name: Some("Alice Renamed".into()),
+        ..Default::default()
+    };
+    burrow::ops::profile::update(&a.state, update)
+        .await
+        .unwrap();
+    eventually("bob sees the new name", || {
+        b.state
+            .store
+            .account(alice_on_b.id)
+            .unwrap()
+            .unwrap()
+            .display_name
+            == "Alice Renamed"
+    })
+    .await;
+}

@@ -226,3 +226,37 @@ mod tests {
         );
     }
 }
+
+/// Updates the profile and tells followers' servers (Update of the actor),
+/// so they show the new name, bio and pictures without refetching.
+pub async fn update(
+    state: &crate::state::AppState,
+    update: ProfileUpdate,
+) -> OpResult<(Account, Preferences)> {
+    let (account, prefs) = update_profile(&state.store, update)?;
+    announce(state, &account).await?;
+    Ok((account, prefs))
+}
+
+/// Queues an `Update` of the owner's actor to every follower.
+pub async fn announce(state: &crate::state::AppState, account: &Account) -> OpResult<()> {
+    use crate::activitypub::{activity, actor};
+    let person = actor::person(account, &state.urls);
+    let id = activity::activity_id(account, "updates", state.store.next_id());
+    let doc = activity::update_person(id, account, person);
+    let jobs = crate::federation::outbox::jobs(
+        state,
+        &doc,
+        crate::federation::outbox::follower_inboxes(state)?,
+    );
+    let now = crate::time_fmt::now_ms();
+    state.store.transact(|tx| {
+        for j in &jobs {
+            tx.enqueue_delivery(j, now)?;
+        }
+        Ok(())
+    })?;
+    super::durable(state).await?;
+    super::wake_delivery(state);
+    Ok(())
+}

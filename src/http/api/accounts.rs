@@ -5,7 +5,7 @@ use super::auth::Auth;
 use super::entities::account::credential_account;
 use super::params::Params;
 use crate::http::error::ApiError;
-use crate::ops::profile::{update_profile, ProfileUpdate};
+use crate::ops::profile::ProfileUpdate;
 use crate::state::AppState;
 use crate::store::preferences::FieldSource;
 use axum::extract::State;
@@ -70,7 +70,7 @@ pub async fn update_credentials(
         sensitive: p.nested_bool("source", "sensitive")?,
         language: p.nested_str("source", "language"),
     };
-    update_profile(&state.store, update)?;
+    crate::ops::profile::update(&state, update).await?;
     state.store.flush().await?;
     owner_entity(&state)
 }
