@@ -208,25 +208,6 @@ fn escape(s: &str) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn text_becomes_paragraphs_breaks_and_links() {
-        assert_eq!(render_text(""), "");
-        assert_eq!(
-            render_text("Hi <b>\nthere\n\nSee https://x.example/a."),
-            "<p>Hi &lt;b&gt;<br>there</p><p>See <a href=\"https://x.example/a\" rel=\"nofollow noopener noreferrer me\" target=\"_blank\">x.example/a</a>.</p>"
-        );
-        assert_eq!(render_inline("https://"), "https://");
-        assert_eq!(
-            render_inline("\"https://a.example/?q=<x>\""),
-            "&quot;<a href=\"https://a.example/?q=\" rel=\"nofollow noopener noreferrer me\" target=\"_blank\">a.example/?q=</a>&lt;x&gt;&quot;"
-        );
-    }
-}
-
 /// Updates the profile and tells followers' servers (Update of the actor),
 /// so they show the new name, bio and pictures without refetching.
 pub async fn update(
@@ -259,4 +240,23 @@ pub async fn announce(state: &crate::state::AppState, account: &Account) -> OpRe
     super::durable(state).await?;
     super::wake_delivery(state);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_becomes_paragraphs_breaks_and_links() {
+        assert_eq!(render_text(""), "");
+        assert_eq!(
+            render_text("Hi <b>\nthere\n\nSee https://x.example/a."),
+            "<p>Hi &lt;b&gt;<br>there</p><p>See <a href=\"https://x.example/a\" rel=\"nofollow noopener noreferrer me\" target=\"_blank\">x.example/a</a>.</p>"
+        );
+        assert_eq!(render_inline("https://"), "https://");
+        assert_eq!(
+            render_inline("\"https://a.example/?q=<x>\""),
+            "&quot;<a href=\"https://a.example/?q=\" rel=\"nofollow noopener noreferrer me\" target=\"_blank\">a.example/?q=</a>&lt;x&gt;&quot;"
+        );
+    }
 }
