@@ -6,3 +6,4 @@
 pub mod account;
 pub mod application;
 pub mod instance;
+pub mod push;
