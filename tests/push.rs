@@ -574,3 +574,32 @@ async fn push_needs_the_push_scope_and_a_user() {
         .unwrap();
     assert_eq!(app["vapid_key"], key);
 }
+
+#[tokio::test]
+async fn endpoints_must_be_public_https_urls() {
+    let s = TestServer::start_with(TestOptions {
+        allow_private_network: false,
+        ..Default::default()
+    })
+    .await;
+    let tok = token(&s, "push");
+    for (endpoint, needle) in [
+        ("http://push.example/wpush/1", "https"),
+        ("https://127.0.0.1/wpush/1", "private"),
+    ] {
+        let res = client()
+            .post(s.url("/api/v1/push/subscription"))
+            .bearer_auth(&tok)
+            .form(&[
+                ("subscription[endpoint]", endpoint),
+                ("subscription[keys][p256dh]", UA_PUBLIC),
+                ("subscription[keys][auth]", AUTH),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 422, "{endpoint}");
+        let v: Value = res.json().await.unwrap();
+        assert!(v["error"].as_str().unwrap().contains(needle), "{v}");
+    }
+}

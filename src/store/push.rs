@@ -8,7 +8,8 @@
 //! tell which of their accounts a notification is for. A copied database
 //! therefore grants the tokens of apps that subscribed to push. The
 //! subscription goes when the app deletes it, re-subscribes, or its token
-//! is revoked (noticed at the next notification).
+//! is revoked or refreshed (noticed at the next notification; apps
+//! subscribe again with their new token).
 
 use super::{codec, index_key, Result, Store};
 use serde::{Deserialize, Serialize};

@@ -140,6 +140,13 @@ pub async fn create(
             "`subscription[endpoint]` is longer than {MAX_ENDPOINT_LEN} bytes"
         )));
     }
+    // RFC 8030 §8: push services are reached over TLS. Plain http only
+    // where private networks are allowed (local setups, tests).
+    if !endpoint.starts_with("https://") && !state.fetcher.allows_private() {
+        return Err(ApiError::unprocessable(
+            "`subscription[endpoint]` must be an https URL",
+        ));
+    }
     state.fetcher.check_url(&endpoint).map_err(|e| {
         ApiError::unprocessable(format!("`subscription[endpoint]` can't be used: {e}"))
     })?;
