@@ -12,6 +12,7 @@ pub mod events;
 pub mod federation;
 pub mod http;
 pub mod ops;
+pub mod push;
 pub mod server;
 pub mod state;
 pub mod store;

@@ -115,6 +115,7 @@ impl Server {
                 crate::federation::http_transport(&state),
             )),
             tokio::spawn(crate::federation::inbox_worker::run(state.clone())),
+            tokio::spawn(crate::push::run(state.clone())),
         ];
         let result = axum::serve(self.listener, http::app(state))
             .with_graceful_shutdown(shutdown)

@@ -156,6 +156,10 @@ async fn attempt(
         .unwrap_or(0);
     let outcome = if paused_until > now {
         Outcome::Retry(format!("{host} is paused after repeated failures"))
+    } else if matches!(job.kind, crate::store::queue::JobKind::Push { .. }) {
+        // Push services are not inboxes: unsigned, VAPID, their own
+        // meaning for 404 and 410.
+        crate::push::deliver::attempt(state, &job).await
     } else {
         match transport(job.inbox.clone(), job.body.clone()).await {
             Ok(status) => classify(status),

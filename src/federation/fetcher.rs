@@ -222,6 +222,27 @@ impl Fetcher {
         Ok(res.status())
     }
 
+    /// POSTs `body` with `headers` as given, unsigned: for peers that are
+    /// not ActivityPub servers (Web Push services). Same address checks
+    /// and caps as every other request; redirects are not followed.
+    pub async fn post_raw(
+        &self,
+        url: &str,
+        headers: reqwest::header::HeaderMap,
+        body: Vec<u8>,
+    ) -> Result<StatusCode, FetchError> {
+        let url = self.check_url(url)?;
+        let res = self
+            .client
+            .post(url.clone())
+            .headers(headers)
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| classify(e, &url))?;
+        Ok(res.status())
+    }
+
     /// `user@host` (or `acct:user@host`, `@user@host`) → actor URL, via
     /// the host's WebFinger. Over https; when private networks are allowed
     /// (tests, local setups) plain http is tried after https fails.

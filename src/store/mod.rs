@@ -19,6 +19,7 @@ pub mod ids;
 mod meta;
 pub mod oauth;
 pub mod preferences;
+pub mod push;
 
 pub use codec::{decode, encode};
 pub use ids::IdGen;

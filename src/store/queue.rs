@@ -19,6 +19,25 @@ pub struct DeliveryJob {
     pub attempts: u32,
     pub first_attempt_ms: i64,
     pub last_error: String,
+    /// What the job carries; jobs stored before push existed are activities.
+    pub kind: JobKind,
+}
+
+/// Activities go to inboxes, signed; push messages go to push services
+/// (see `crate::push::deliver`), which answer differently.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub enum JobKind {
+    #[default]
+    Activity,
+    /// A Web Push message; `inbox` is the subscription's endpoint and
+    /// `body` the encrypted message.
+    Push {
+        /// The subscription's key (its token's hash)…
+        token_hash: String,
+        /// …and id, so a subscription replaced since queueing is not sent
+        /// its predecessor's message.
+        subscription_id: u64,
+    },
 }
 
 /// Where a job sits in the queue.

@@ -28,11 +28,9 @@ pub async fn create(State(state): State<AppState>, p: Params) -> Result<Response
     };
     let registered = register_app(&state.store, new)?;
     state.store.flush().await?;
-    Ok(Json(credential_application(
-        &registered.app,
-        &registered.client_secret,
-    ))
-    .into_response())
+    let mut entity = credential_application(&registered.app, &registered.client_secret);
+    entity.app.vapid_key = crate::push::vapid::public_key(&state.store)?;
+    Ok(Json(entity).into_response())
 }
 
 /// Any valid token may ask which app it belongs to, user or not.
@@ -46,5 +44,7 @@ pub async fn verify_credentials(
             super::auth::INVALID_TOKEN,
         )
     })?;
-    Ok(Json(application(&app)).into_response())
+    let mut entity = application(&app);
+    entity.vapid_key = crate::push::vapid::public_key(&state.store)?;
+    Ok(Json(entity).into_response())
 }

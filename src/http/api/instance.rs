@@ -2,7 +2,6 @@
 //! needs a token: apps read them before anyone logs in.
 
 use super::entities::account::account;
-use super::entities::application::VAPID_KEY;
 use super::entities::instance::{instance_v1, instance_v2, InstanceInfo};
 use crate::http::error::ApiError;
 use crate::state::AppState;
@@ -63,7 +62,7 @@ fn info(state: &AppState) -> Result<InstanceInfo, ApiError> {
         languages: vec![language],
         status_count: owner.statuses_count,
         domain_count: 0,
-        vapid_key: VAPID_KEY.to_string(),
+        vapid_key: crate::push::vapid::public_key(&state.store)?,
         owner: account(&owner, urls),
     })
 }

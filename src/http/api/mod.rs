@@ -8,6 +8,7 @@ pub mod entities;
 pub mod instance;
 pub mod oauth;
 pub mod params;
+pub mod push;
 
 use crate::http::error::ApiError;
 use crate::state::AppState;
@@ -54,6 +55,13 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/v1/accounts/update_credentials",
             patch(accounts::update_credentials).put(accounts::update_credentials),
+        )
+        .route(
+            "/api/v1/push/subscription",
+            post(push::create)
+                .get(push::show)
+                .put(push::update)
+                .delete(push::destroy),
         )
         .route("/api/{*rest}", any(unknown_endpoint))
         .layer(Extension(Arc::new(oauth::LoginLimiter::default())))

@@ -3,8 +3,8 @@
 use crate::store::oauth::App;
 use serde::Serialize;
 
-/// Web Push does not exist yet, so there is no VAPID key to publish.
-/// Apps treat the empty string as "push unavailable".
+/// Placeholder until the handler fills in the server's VAPID key (it
+/// lives in the store; see `push::vapid::public_key`).
 pub const VAPID_KEY: &str = "";
 
 #[derive(Serialize, Debug)]

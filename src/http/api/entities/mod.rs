@@ -6,6 +6,7 @@
 pub mod account;
 pub mod application;
 pub mod instance;
+pub mod push;
 pub mod status;
 
 /// The entity of a local media attachment (none until media exist).
