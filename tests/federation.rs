@@ -145,22 +145,26 @@ async fn a_reply_with_a_mention_notifies_and_likes_and_boosts_arrive() {
         s.favourites_count == 1 && s.reblogs_count == 1
     })
     .await;
-    let kinds: Vec<String> = a
-        .state
-        .store
-        .notification_page(
-            Page {
-                limit: 20,
-                ..Default::default()
-            },
-            |_| true,
-        )
-        .unwrap()
-        .into_iter()
-        .map(|n| n.kind)
-        .collect();
-    assert!(kinds.contains(&"favourite".to_string()), "{kinds:?}");
-    assert!(kinds.contains(&"reblog".to_string()), "{kinds:?}");
+    let kinds = || -> Vec<String> {
+        a.state
+            .store
+            .notification_page(
+                Page {
+                    limit: 20,
+                    ..Default::default()
+                },
+                |_| true,
+            )
+            .unwrap()
+            .into_iter()
+            .map(|n| n.kind)
+            .collect()
+    };
+    eventually("favourite and reblog notifications", || {
+        let k = kinds();
+        k.contains(&"favourite".to_string()) && k.contains(&"reblog".to_string())
+    })
+    .await;
     // The reply is threaded under alice's post.
     let replies = a.state.store.replies(mine.id).unwrap();
     assert_eq!(replies.len(), 1);

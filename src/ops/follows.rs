@@ -2,7 +2,7 @@
 //! A follow of a remote account stays "requested" until its server's
 //! Accept arrives (see the inbox).
 
-use super::{durable, owner_account, wake_delivery, OpError, OpResult};
+use super::{commit, durable, owner_account, OpError, OpResult};
 use crate::activitypub::activity;
 use crate::federation::outbox;
 use crate::state::AppState;
@@ -80,15 +80,11 @@ pub async fn follow(state: &AppState, id: u64, opts: FollowOptions) -> OpResult<
         notify: opts.notify,
         ..Default::default()
     };
-    state.store.transact(|tx| {
+    commit(state, &jobs, |tx| {
         tx.set_relation(owner.id, Rel::Requested, id, &r)?;
-        for j in &jobs {
-            tx.enqueue_delivery(j, now_ms())?;
-        }
         Ok(())
-    })?;
-    durable(state).await?;
-    wake_delivery(state);
+    })
+    .await?;
     Ok(them)
 }
 
@@ -110,16 +106,12 @@ pub async fn unfollow(state: &AppState, id: u64) -> OpResult<Account> {
         &them.uri,
     );
     let jobs = outbox::jobs(state, &undo, outbox::account_inboxes(state, &[id])?);
-    state.store.transact(|tx| {
+    commit(state, &jobs, |tx| {
         tx.remove_relation(owner.id, Rel::Following, id)?;
         tx.remove_relation(owner.id, Rel::Requested, id)?;
-        for j in &jobs {
-            tx.enqueue_delivery(j, now_ms())?;
-        }
         Ok(())
-    })?;
-    durable(state).await?;
-    wake_delivery(state);
+    })
+    .await?;
     Ok(them)
 }
 
@@ -147,19 +139,15 @@ async fn answer(state: &AppState, id: u64, accept: bool, from: Rel) -> OpResult<
         &them.uri,
     );
     let jobs = outbox::jobs(state, &doc, outbox::account_inboxes(state, &[id])?);
-    state.store.transact(|tx| {
+    commit(state, &jobs, |tx| {
         tx.remove_relation(owner.id, from, id)?;
         if accept {
             tx.set_relation(owner.id, Rel::FollowedBy, id, &r)?;
         }
         tx.unnotify("follow_request", id, None)?;
-        for j in &jobs {
-            tx.enqueue_delivery(j, now_ms())?;
-        }
         Ok(())
-    })?;
-    durable(state).await?;
-    wake_delivery(state);
+    })
+    .await?;
     Ok(them)
 }
 
@@ -202,7 +190,7 @@ pub async fn block(state: &AppState, id: u64) -> OpResult<Account> {
         created_at_ms: now_ms(),
         ..Default::default()
     };
-    state.store.transact(|tx| {
+    commit(state, &jobs, |tx| {
         tx.set_relation(owner.id, Rel::Blocking, id, &r)?;
         for rel in [
             Rel::Following,
@@ -212,13 +200,9 @@ pub async fn block(state: &AppState, id: u64) -> OpResult<Account> {
         ] {
             tx.remove_relation(owner.id, rel, id)?;
         }
-        for j in &jobs {
-            tx.enqueue_delivery(j, now_ms())?;
-        }
         Ok(())
-    })?;
-    durable(state).await?;
-    wake_delivery(state);
+    })
+    .await?;
     Ok(them)
 }
 
@@ -237,15 +221,11 @@ pub async fn unblock(state: &AppState, id: u64) -> OpResult<Account> {
         &them.uri,
     );
     let jobs = outbox::jobs(state, &undo, outbox::account_inboxes(state, &[id])?);
-    state.store.transact(|tx| {
+    commit(state, &jobs, |tx| {
         tx.remove_relation(owner.id, Rel::Blocking, id)?;
-        for j in &jobs {
-            tx.enqueue_delivery(j, now_ms())?;
-        }
         Ok(())
-    })?;
-    durable(state).await?;
-    wake_delivery(state);
+    })
+    .await?;
     Ok(them)
 }
 

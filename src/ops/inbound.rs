@@ -3,7 +3,7 @@
 //! the signature and that the signer is the activity's actor; the rules
 //! here check everything else (object origin, who may do what).
 
-use super::{durable, emit, owner_account, wake_delivery, OpError, OpResult};
+use super::{commit, durable, emit, owner_account, OpError, OpResult};
 use crate::activitypub::{activity, PUBLIC};
 use crate::events::Event;
 use crate::federation::{self, outbox};
@@ -134,19 +134,15 @@ async fn follow(state: &AppState, actor: &Account, act: &Value) -> OpResult<()> 
         Some(a) => outbox::jobs(state, a, outbox::account_inboxes(state, &[actor.id])?),
         None => vec![],
     };
-    state.store.transact(|tx| {
+    commit(state, &jobs, |tx| {
         if pending {
             tx.set_relation(owner.id, Rel::RequestedBy, actor.id, &r)?;
         } else if !blocked {
             tx.set_relation(owner.id, Rel::FollowedBy, actor.id, &r)?;
         }
-        for j in &jobs {
-            tx.enqueue_delivery(j, now_ms())?;
-        }
         Ok(())
-    })?;
-    durable(state).await?;
-    wake_delivery(state);
+    })
+    .await?;
     if !blocked && !already {
         notify(
             state,

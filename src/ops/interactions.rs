@@ -1,6 +1,6 @@
 //! The owner's favourites, boosts, bookmarks and pins.
 
-use super::{durable, emit, owner_account, wake_delivery, OpError, OpResult};
+use super::{commit, durable, emit, owner_account, OpError, OpResult};
 use crate::activitypub::activity;
 use crate::events::Event;
 use crate::federation::outbox;
@@ -46,22 +46,17 @@ pub async fn favourite(state: &AppState, id: u64) -> OpResult<Status> {
         &like,
         outbox::account_inboxes(state, &[status.account_id])?,
     );
-    let now = now_ms();
     let r = rel(rid, like_id);
-    state.store.transact(|tx| {
+    commit(state, &jobs, |tx| {
         if tx.set_status_rel(StatusRel::Favourite, id, owner.id, owner.id, &r)? {
             if let Some(mut s) = tx.status(id)? {
                 s.favourites_count += 1;
                 tx.update_status(&s)?;
             }
         }
-        for j in &jobs {
-            tx.enqueue_delivery(j, now)?;
-        }
         Ok(())
-    })?;
-    durable(state).await?;
-    wake_delivery(state);
+    })
+    .await?;
     visible_status(state, id)
 }
 
@@ -84,8 +79,7 @@ pub async fn unfavourite(state: &AppState, id: u64) -> OpResult<Status> {
         &undo,
         outbox::account_inboxes(state, &[status.account_id])?,
     );
-    let now = now_ms();
-    state.store.transact(|tx| {
+    commit(state, &jobs, |tx| {
         if tx
             .remove_status_rel(StatusRel::Favourite, id, owner.id, owner.id)?
             .is_some()
@@ -95,13 +89,9 @@ pub async fn unfavourite(state: &AppState, id: u64) -> OpResult<Status> {
                 tx.update_status(&s)?;
             }
         }
-        for j in &jobs {
-            tx.enqueue_delivery(j, now)?;
-        }
         Ok(())
-    })?;
-    durable(state).await?;
-    wake_delivery(state);
+    })
+    .await?;
     visible_status(state, id)
 }
 
@@ -166,7 +156,7 @@ pub async fn reblog(state: &AppState, id: u64, visibility: Option<Visibility>) -
     let jobs = outbox::jobs(state, &announce, inboxes);
     let r = rel(bid, uri);
     let oid = original.id;
-    state.store.transact(|tx| {
+    commit(state, &jobs, |tx| {
         tx.insert_status(&boost)?;
         if tx.set_status_rel(StatusRel::Reblog, oid, owner.id, owner.id, &r)? {
             if let Some(mut s) = tx.status(oid)? {
@@ -174,13 +164,9 @@ pub async fn reblog(state: &AppState, id: u64, visibility: Option<Visibility>) -
                 tx.update_status(&s)?;
             }
         }
-        for j in &jobs {
-            tx.enqueue_delivery(j, now_ms())?;
-        }
         Ok(())
-    })?;
-    durable(state).await?;
-    wake_delivery(state);
+    })
+    .await?;
     emit(state, Event::StatusCreated(bid));
     Ok(boost)
 }
@@ -220,7 +206,7 @@ pub async fn unreblog(state: &AppState, id: u64) -> OpResult<Status> {
     inboxes.extend(outbox::account_inboxes(state, &[original.account_id])?);
     let jobs = outbox::jobs(state, &undo, inboxes);
     let oid = original.id;
-    state.store.transact(|tx| {
+    commit(state, &jobs, |tx| {
         if let Some(b) = &boost {
             tx.delete_status(b)?;
         }
@@ -233,13 +219,9 @@ pub async fn unreblog(state: &AppState, id: u64) -> OpResult<Status> {
                 tx.update_status(&s)?;
             }
         }
-        for j in &jobs {
-            tx.enqueue_delivery(j, now_ms())?;
-        }
         Ok(())
-    })?;
-    durable(state).await?;
-    wake_delivery(state);
+    })
+    .await?;
     if let Some(b) = boost {
         emit(state, Event::StatusDeleted(b.id));
     }

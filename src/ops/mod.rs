@@ -44,8 +44,29 @@ pub fn owner_account(state: &AppState) -> OpResult<Account> {
         .ok_or_else(|| OpError::Forbidden("this server is not set up yet".into()))
 }
 
-/// Stores deliveries and wakes the worker; the jobs were written in the
-/// operation's transaction, so this only nudges.
+/// Applies an operation's writes and queues the deliveries it owes in one
+/// transaction, makes both durable, then wakes the delivery worker.
+pub(crate) async fn commit<R>(
+    state: &AppState,
+    jobs: &[crate::store::queue::DeliveryJob],
+    f: impl Fn(&crate::store::Tx) -> crate::store::TxResult<R>,
+) -> OpResult<R> {
+    let now = crate::time_fmt::now_ms();
+    let r = state.store.transact(|tx| {
+        let r = f(tx)?;
+        for j in jobs {
+            tx.enqueue_delivery(j, now)?;
+        }
+        Ok(r)
+    })?;
+    durable(state).await?;
+    if !jobs.is_empty() {
+        wake_delivery(state);
+    }
+    Ok(r)
+}
+
+/// Wakes the delivery worker after jobs were queued.
 pub(crate) fn wake_delivery(state: &AppState) {
     state.delivery_wake.notify_one();
 }

@@ -230,16 +230,7 @@ pub async fn announce(state: &crate::state::AppState, account: &Account) -> OpRe
         &doc,
         crate::federation::outbox::follower_inboxes(state)?,
     );
-    let now = crate::time_fmt::now_ms();
-    state.store.transact(|tx| {
-        for j in &jobs {
-            tx.enqueue_delivery(j, now)?;
-        }
-        Ok(())
-    })?;
-    super::durable(state).await?;
-    super::wake_delivery(state);
-    Ok(())
+    super::commit(state, &jobs, |_| Ok(())).await
 }
 
 #[cfg(test)]

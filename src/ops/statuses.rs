@@ -1,6 +1,6 @@
 //! Posting, editing and deleting the owner's statuses.
 
-use super::{compose, durable, emit, owner_account, wake_delivery, OpError, OpResult};
+use super::{commit, compose, emit, owner_account, OpError, OpResult};
 use crate::activitypub::{activity, note};
 use crate::events::Event;
 use crate::federation::outbox;
@@ -247,8 +247,7 @@ pub async fn post(state: &AppState, new: NewStatus) -> OpResult<Status> {
         audience(state, &status, status.in_reply_to_account_id)?,
     );
     let idem = new.idempotency_key.clone();
-    let now_ms = now_ms();
-    state.store.transact(|tx| {
+    commit(state, &jobs, |tx| {
         tx.insert_status(&status)?;
         if let Some(k) = &idem {
             tx.put(
@@ -257,13 +256,9 @@ pub async fn post(state: &AppState, new: NewStatus) -> OpResult<Status> {
                 &status.id.to_be_bytes(),
             )?;
         }
-        for j in &jobs {
-            tx.enqueue_delivery(j, now_ms)?;
-        }
         Ok(())
-    })?;
-    durable(state).await?;
-    wake_delivery(state);
+    })
+    .await?;
     emit(state, Event::StatusCreated(status.id));
     Ok(status)
 }
@@ -369,15 +364,11 @@ pub async fn edit(state: &AppState, id: u64, e: EditStatus) -> OpResult<Status> 
         &update,
         audience(state, &status, status.in_reply_to_account_id)?,
     );
-    state.store.transact(|tx| {
+    commit(state, &jobs, |tx| {
         tx.update_status(&status)?;
-        for j in &jobs {
-            tx.enqueue_delivery(j, now)?;
-        }
         Ok(())
-    })?;
-    durable(state).await?;
-    wake_delivery(state);
+    })
+    .await?;
     emit(state, Event::StatusUpdated(status.id));
     Ok(status)
 }
@@ -427,19 +418,14 @@ pub async fn delete(state: &AppState, id: u64) -> OpResult<Status> {
         })
         .filter_map(|r| state.store.status(r.id).ok().flatten())
         .collect();
-    let now = now_ms();
-    state.store.transact(|tx| {
+    commit(state, &jobs, |tx| {
         tx.delete_status(&status)?;
         for b in &boosts {
             tx.delete_status(b)?;
         }
-        for j in &jobs {
-            tx.enqueue_delivery(j, now)?;
-        }
         Ok(())
-    })?;
-    durable(state).await?;
-    wake_delivery(state);
+    })
+    .await?;
     emit(state, Event::StatusDeleted(status.id));
     for b in &boosts {
         emit(state, Event::StatusDeleted(b.id));

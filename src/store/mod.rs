@@ -13,7 +13,7 @@ pub mod relations;
 pub mod statuses;
 pub mod timelines;
 mod tx;
-pub use tx::{Tx, T};
+pub use tx::{Tx, TxResult, T};
 mod codec;
 pub mod ids;
 mod meta;

@@ -29,7 +29,8 @@ pub struct Tx<'a> {
     trees: &'a [TransactionalTree],
 }
 
-type TxResult<R> = std::result::Result<R, ConflictableTransactionError<StoreError>>;
+/// What a transaction closure returns.
+pub type TxResult<R> = std::result::Result<R, ConflictableTransactionError<StoreError>>;
 
 impl Tx<'_> {
     fn tree(&self, t: T) -> &TransactionalTree {
