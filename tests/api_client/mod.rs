@@ -32,7 +32,8 @@ fn hidden_fields(html: &str) -> Vec<(String, String)> {
     out
 }
 
-/// Logs in as the owner with `scope` and returns the access token.
+/// Logs in as the owner with `scope` (an app registered for exactly
+/// those scopes) and returns the access token.
 pub async fn login(s: &TestServer, scope: &str) -> String {
     let http = client();
     let app: Value = http
@@ -40,7 +41,7 @@ pub async fn login(s: &TestServer, scope: &str) -> String {
         .form(&[
             ("client_name", "Burrow tests"),
             ("redirect_uris", REDIRECT),
-            ("scopes", "read write follow push"),
+            ("scopes", scope),
         ])
         .send()
         .await
