@@ -397,6 +397,15 @@ pub async fn store_remote_status(
     if depth == 0 && (follows || mentions_owner) {
         placed.push(timelines::home());
     }
+    if depth == 0 && follows {
+        placed.extend(
+            state
+                .store
+                .lists_for_account(author.id)?
+                .into_iter()
+                .map(timelines::list),
+        );
+    }
     if status.visibility == Visibility::Direct && mentions_owner {
         placed.push(timelines::direct());
     }

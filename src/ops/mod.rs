@@ -96,3 +96,10 @@ pub fn check_media_attachable(_state: &AppState, id: u64, _owner: u64) -> OpResu
         "media {id} does not exist; upload it first"
     )))
 }
+
+pub mod account_notes;
+pub mod domain_blocks;
+pub mod filters;
+pub mod lists;
+pub mod search;
+pub mod tags;

@@ -21,6 +21,13 @@ pub mod oauth;
 pub mod preferences;
 pub mod push;
 
+pub mod account_notes;
+pub mod account_search;
+pub mod domain_blocks;
+pub mod filters;
+pub mod lists;
+pub mod tags;
+
 pub use codec::{decode, encode};
 pub use ids::IdGen;
 pub use meta::{Owner, SCHEMA_VERSION};

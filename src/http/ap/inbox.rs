@@ -25,6 +25,13 @@ pub async fn post(
         .and_then(id_of)
         .unwrap_or_default()
         .to_string();
+    // Checked before the signature: a blocked server's activities are
+    // dropped whatever they say, so there is no need to fetch its key.
+    if let Some(host) = crate::ops::inbound::host_of(&actor_uri) {
+        if state.store.is_domain_blocked(&host)? {
+            return Ok(StatusCode::ACCEPTED.into_response());
+        }
+    }
     let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
     let signer = match keys::verify_request(&state, &method, path, &headers, &body).await {
         Ok(a) => a,

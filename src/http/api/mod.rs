@@ -10,6 +10,16 @@ pub mod oauth;
 pub mod params;
 pub mod push;
 
+pub mod account_actions;
+pub mod accounts_read;
+pub mod blocks;
+pub mod filters;
+pub mod follow_requests;
+pub mod listing;
+pub mod lists;
+pub mod misc;
+pub mod search;
+
 use crate::http::error::ApiError;
 use crate::state::AppState;
 use axum::routing::{any, get, patch, post};
@@ -63,6 +73,14 @@ pub fn routes() -> Router<AppState> {
                 .put(push::update)
                 .delete(push::destroy),
         )
+        .merge(accounts_read::routes())
+        .merge(account_actions::routes())
+        .merge(follow_requests::routes())
+        .merge(blocks::routes())
+        .merge(lists::routes())
+        .merge(filters::routes())
+        .merge(search::routes())
+        .merge(misc::routes())
         .route("/api/{*rest}", any(unknown_endpoint))
         .layer(Extension(Arc::new(oauth::LoginLimiter::default())))
         // Browser-based apps (Elk, Phanpy) call the API from their own origin.

@@ -9,6 +9,11 @@ pub mod instance;
 pub mod push;
 pub mod status;
 
+pub mod filter;
+pub mod list;
+pub mod relationship;
+pub mod tag;
+
 /// The entity of a local media attachment (none until media exist).
 pub fn media_entity(_state: &crate::state::AppState, _id: u64) -> Option<status::MediaEntity> {
     None

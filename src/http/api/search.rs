@@ -1,0 +1,114 @@
+//! `/api/v2/search`: accounts, statuses and hashtags in one answer.
+//! Without a token only accounts and hashtags are searched and nothing is
+//! resolved remotely (Mastodon answers 401 to `resolve` or `offset`).
+
+use super::auth::Auth;
+use super::entities::account::{account, AccountEntity};
+use super::entities::status::{statuses, StatusEntity};
+use super::entities::tag::{tag, Tag};
+use super::listing;
+use super::params::Params;
+use crate::http::error::ApiError;
+use crate::ops::search::{self, Resolved};
+use crate::state::AppState;
+use crate::store::relations::Rel;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Serialize;
+
+/// Results per type: Mastodon's default and ceiling.
+pub const DEFAULT_LIMIT: usize = 20;
+pub const MAX_LIMIT: usize = 40;
+/// Deepest offset served: paging further through a search that has no
+/// index would only rescan the same bounded window.
+pub const MAX_OFFSET: usize = 10_000;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/api/v2/search", get(search))
+}
+
+#[derive(Serialize, Default)]
+struct Results {
+    accounts: Vec<AccountEntity>,
+    statuses: Vec<StatusEntity>,
+    hashtags: Vec<Tag>,
+}
+
+async fn search(
+    State(state): State<AppState>,
+    auth: Option<Auth>,
+    p: Params,
+) -> Result<Json<Results>, ApiError> {
+    if let Some(a) = &auth {
+        a.require("read:search")?;
+    }
+    let q = p
+        .str("q")
+        .ok_or_else(|| ApiError::bad_request("`q` is missing; give something to search for"))?;
+    let kind = p.str("type").unwrap_or_default();
+    let wants = |t: &str| kind.is_empty() || kind == t;
+    let resolve = p.bool("resolve")?.unwrap_or(false);
+    let limit = listing::limit(&p, DEFAULT_LIMIT, MAX_LIMIT);
+    let offset = match p.str("offset").filter(|o| !o.trim().is_empty()) {
+        Some(o) => o.trim().parse::<usize>().map_err(|_| {
+            ApiError::unprocessable(format!("`offset` must be a number, not `{o}`"))
+        })?,
+        None => 0,
+    };
+    if auth.is_none() && resolve {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "Search queries that resolve remote resources are not supported without authentication",
+        ));
+    }
+    if auth.is_none() && offset > 0 {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "Search queries with offset are not supported without authentication",
+        ));
+    }
+    let mut out = Results::default();
+    if offset > MAX_OFFSET || q.trim().is_empty() {
+        return Ok(Json(out));
+    }
+    let mut found_accounts = Vec::new();
+    let mut found_statuses = Vec::new();
+    if resolve && offset == 0 {
+        match search::resolve(&state, &q).await? {
+            Resolved::Account(a) if wants("accounts") => found_accounts.push(a),
+            Resolved::Status(s) if wants("statuses") => found_statuses.push(s.id),
+            _ => {}
+        }
+    }
+    if wants("accounts") {
+        let following_only = auth.is_some() && p.bool("following")?.unwrap_or(false);
+        for a in search::find_accounts(&state, &q, offset, limit)? {
+            if !found_accounts.iter().any(|f| f.id == a.id) {
+                found_accounts.push(a);
+            }
+        }
+        for a in found_accounts.into_iter().take(limit) {
+            if following_only && !state.store.has_relation(Rel::Following, a.id)? {
+                continue;
+            }
+            out.accounts.push(account(&a, &state.urls));
+        }
+    }
+    if wants("statuses") && auth.is_some() {
+        for id in search::find_statuses(&state, &q, offset, limit)? {
+            if !found_statuses.contains(&id) {
+                found_statuses.push(id);
+            }
+        }
+        found_statuses.truncate(limit);
+        out.statuses = statuses(&state, &found_statuses)?;
+    }
+    if wants("hashtags") {
+        for name in search::find_tags(&state, &q, offset, limit)? {
+            out.hashtags.push(tag(&state, &name)?);
+        }
+    }
+    Ok(Json(out))
+}

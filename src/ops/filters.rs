@@ -1,0 +1,385 @@
+//! Content filters (Mastodon's v2 filters): titled groups of keywords
+//! that warn about or hide matching statuses in chosen places. Every
+//! change emits `FiltersChanged` so streaming apps refetch them.
+//!
+//! `matching` is what timelines and notifications call to apply them.
+
+use super::{durable, emit, OpError, OpResult};
+use crate::events::Event;
+use crate::state::AppState;
+use crate::store::filters::{Filter, Keyword};
+use crate::store::statuses::Status;
+use crate::time_fmt::now_ms;
+
+/// Where a filter may apply, in Mastodon's words.
+pub const CONTEXTS: &[&str] = &["home", "notifications", "public", "thread", "account"];
+pub const ACTIONS: &[&str] = &["warn", "hide", "blur"];
+/// Longest title and keyword accepted: labels and words, not essays.
+pub const MAX_TITLE_CHARS: usize = 256;
+pub const MAX_KEYWORD_CHARS: usize = 256;
+/// Keywords per filter; each is checked against every status shown.
+pub const MAX_KEYWORDS_PER_FILTER: usize = 200;
+
+/// A keyword change in a create or update (`keywords_attributes`).
+#[derive(Debug, Default, Clone)]
+pub struct KeywordChange {
+    /// Set to change or remove an existing keyword.
+    pub id: Option<u64>,
+    pub keyword: Option<String>,
+    pub whole_word: Option<bool>,
+    pub destroy: bool,
+}
+
+/// What a create or update sets; `None` keeps the current value.
+#[derive(Debug, Default)]
+pub struct FilterInput {
+    pub title: Option<String>,
+    pub context: Option<Vec<String>>,
+    pub action: Option<String>,
+    /// `Some(None)` removes the expiry; seconds from now otherwise.
+    pub expires_in: Option<Option<i64>>,
+    pub keywords: Vec<KeywordChange>,
+}
+
+fn not_found() -> OpError {
+    OpError::NotFound("Record not found".into())
+}
+
+fn invalid(m: impl Into<String>) -> OpError {
+    OpError::Invalid(format!("Validation failed: {}", m.into()))
+}
+
+fn check_keyword(k: &str) -> OpResult<String> {
+    let k = k.trim().to_string();
+    if k.is_empty() {
+        return Err(invalid("Keyword can't be blank"));
+    }
+    if k.chars().count() > MAX_KEYWORD_CHARS {
+        return Err(invalid(format!(
+            "Keyword is too long (maximum is {MAX_KEYWORD_CHARS} characters)"
+        )));
+    }
+    Ok(k)
+}
+
+fn apply(state: &AppState, f: &mut Filter, input: FilterInput) -> OpResult<()> {
+    if let Some(t) = input.title {
+        f.title = t.trim().to_string();
+    }
+    if f.title.is_empty() {
+        return Err(invalid("Title can't be blank"));
+    }
+    if f.title.chars().count() > MAX_TITLE_CHARS {
+        return Err(invalid(format!(
+            "Title is too long (maximum is {MAX_TITLE_CHARS} characters)"
+        )));
+    }
+    if let Some(c) = input.context {
+        if let Some(bad) = c.iter().find(|c| !CONTEXTS.contains(&c.as_str())) {
+            return Err(invalid(format!(
+                "Context `{bad}` is not one of home, notifications, public, thread, account"
+            )));
+        }
+        f.context = c;
+        f.context.dedup();
+    }
+    if f.context.is_empty() {
+        return Err(invalid("Context can't be blank"));
+    }
+    if let Some(a) = input.action {
+        if !ACTIONS.contains(&a.as_str()) {
+            return Err(invalid(format!(
+                "Filter action `{a}` is not one of warn, hide, blur"
+            )));
+        }
+        f.action = a;
+    }
+    if let Some(e) = input.expires_in {
+        f.expires_at_ms = match e {
+            Some(secs) if secs > 0 => Some(now_ms().saturating_add(secs.saturating_mul(1000))),
+            Some(_) => return Err(invalid("Expires in must be a positive number of seconds")),
+            None => None,
+        };
+    }
+    for change in input.keywords {
+        match change.id {
+            Some(id) => {
+                let pos = f
+                    .keywords
+                    .iter()
+                    .position(|k| k.id == id)
+                    .ok_or_else(not_found)?;
+                if change.destroy {
+                    f.keywords.remove(pos);
+                    continue;
+                }
+                let k = &mut f.keywords[pos];
+                if let Some(word) = change.keyword {
+                    k.keyword = check_keyword(&word)?;
+                }
+                if let Some(w) = change.whole_word {
+                    k.whole_word = w;
+                }
+            }
+            None if change.destroy => {}
+            None => f.keywords.push(Keyword {
+                id: state.store.next_id(),
+                keyword: check_keyword(change.keyword.as_deref().unwrap_or(""))?,
+                whole_word: change.whole_word.unwrap_or(true),
+            }),
+        }
+    }
+    if f.keywords.len() > MAX_KEYWORDS_PER_FILTER {
+        return Err(invalid(format!(
+            "a filter holds at most {MAX_KEYWORDS_PER_FILTER} keywords"
+        )));
+    }
+    Ok(())
+}
+
+async fn save(state: &AppState, f: &Filter, old: Option<&Filter>) -> OpResult<()> {
+    state.store.transact(|tx| tx.put_filter(f, old))?;
+    durable(state).await?;
+    emit(state, Event::FiltersChanged);
+    Ok(())
+}
+
+pub async fn create(state: &AppState, input: FilterInput) -> OpResult<Filter> {
+    let mut f = Filter {
+        id: state.store.next_id(),
+        action: "warn".into(),
+        ..Default::default()
+    };
+    apply(state, &mut f, input)?;
+    save(state, &f, None).await?;
+    Ok(f)
+}
+
+pub async fn update(state: &AppState, id: u64, input: FilterInput) -> OpResult<Filter> {
+    let old = state.store.filter(id)?.ok_or_else(not_found)?;
+    let mut f = old.clone();
+    apply(state, &mut f, input)?;
+    save(state, &f, Some(&old)).await?;
+    Ok(f)
+}
+
+pub async fn delete(state: &AppState, id: u64) -> OpResult<()> {
+    let f = state.store.filter(id)?.ok_or_else(not_found)?;
+    state.store.transact(|tx| tx.delete_filter(&f))?;
+    durable(state).await?;
+    emit(state, Event::FiltersChanged);
+    Ok(())
+}
+
+pub async fn add_keyword(
+    state: &AppState,
+    filter: u64,
+    keyword: &str,
+    whole_word: bool,
+) -> OpResult<Keyword> {
+    let change = KeywordChange {
+        keyword: Some(keyword.to_string()),
+        whole_word: Some(whole_word),
+        ..Default::default()
+    };
+    let f = update(
+        state,
+        filter,
+        FilterInput {
+            keywords: vec![change],
+            ..Default::default()
+        },
+    )
+    .await?;
+    f.keywords.last().cloned().ok_or_else(not_found)
+}
+
+pub async fn update_keyword(
+    state: &AppState,
+    id: u64,
+    keyword: Option<String>,
+    whole_word: Option<bool>,
+) -> OpResult<Keyword> {
+    let f = state.store.filter_of_keyword(id)?.ok_or_else(not_found)?;
+    let change = KeywordChange {
+        id: Some(id),
+        keyword,
+        whole_word,
+        destroy: false,
+    };
+    let f = update(
+        state,
+        f.id,
+        FilterInput {
+            keywords: vec![change],
+            ..Default::default()
+        },
+    )
+    .await?;
+    f.keywords
+        .into_iter()
+        .find(|k| k.id == id)
+        .ok_or_else(not_found)
+}
+
+pub async fn delete_keyword(state: &AppState, id: u64) -> OpResult<()> {
+    let f = state.store.filter_of_keyword(id)?.ok_or_else(not_found)?;
+    let change = KeywordChange {
+        id: Some(id),
+        destroy: true,
+        ..Default::default()
+    };
+    update(
+        state,
+        f.id,
+        FilterInput {
+            keywords: vec![change],
+            ..Default::default()
+        },
+    )
+    .await
+    .map(|_| ())
+}
+
+/// One filter that matched a status, and why.
+#[derive(Clone, Debug)]
+pub struct FilterResult {
+    pub filter: Filter,
+    pub keyword_matches: Vec<String>,
+    /// Status-specific filters are not kept (yet): always empty.
+    pub status_matches: Vec<String>,
+}
+
+/// The filters in `context` that match a status's text: its content,
+/// content warning, poll options and media descriptions, as Mastodon
+/// checks them. Expired filters never match.
+pub fn matching(state: &AppState, context: &str, s: &Status) -> OpResult<Vec<FilterResult>> {
+    let now = now_ms();
+    let filters = state.store.filters()?;
+    let live: Vec<Filter> = filters
+        .into_iter()
+        .filter(|f| !f.is_expired(now) && f.context.iter().any(|c| c == context))
+        .collect();
+    if live.is_empty() {
+        return Ok(Vec::new());
+    }
+    let text = searchable_text(s).to_lowercase();
+    Ok(live
+        .into_iter()
+        .filter_map(|f| {
+            let hits: Vec<String> = f
+                .keywords
+                .iter()
+                .filter(|k| keyword_matches(&text, &k.keyword.to_lowercase(), k.whole_word))
+                .map(|k| k.keyword.clone())
+                .collect();
+            (!hits.is_empty()).then(|| FilterResult {
+                filter: f,
+                keyword_matches: hits,
+                status_matches: Vec::new(),
+            })
+        })
+        .collect())
+}
+
+/// Everything of a status a filter (or a search) reads, as plain text.
+pub fn searchable_text(s: &Status) -> String {
+    let mut out = String::new();
+    out.push_str(&s.spoiler_text);
+    out.push('\n');
+    out.push_str(&plain_text(&s.content));
+    if let Some(p) = &s.poll {
+        for o in &p.options {
+            out.push('\n');
+            out.push_str(&o.title);
+        }
+    }
+    for m in &s.remote_media {
+        if let Some(d) = &m.description {
+            out.push('\n');
+            out.push_str(d);
+        }
+    }
+    out
+}
+
+/// Sanitised status HTML as text: tags become spaces, the entities a
+/// sanitiser leaves are decoded.
+pub fn plain_text(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => {
+                in_tag = false;
+                out.push(' ');
+            }
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#x27;", "'")
+        .replace("&nbsp;", " ")
+        .replace("&amp;", "&")
+}
+
+fn is_word(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
+}
+
+/// Whether `keyword` occurs in `text` (both lower case). A whole-word
+/// keyword needs a boundary on each side that begins or ends with a word
+/// character, as Mastodon's `\b` does: `#tag` matches inside `a #tag`.
+fn keyword_matches(text: &str, keyword: &str, whole_word: bool) -> bool {
+    if keyword.is_empty() {
+        return false;
+    }
+    if !whole_word {
+        return text.contains(keyword);
+    }
+    let starts_word = keyword.chars().next().is_some_and(is_word);
+    let ends_word = keyword.chars().last().is_some_and(is_word);
+    let mut from = 0;
+    while let Some(pos) = text[from..].find(keyword) {
+        let start = from + pos;
+        let end = start + keyword.len();
+        let before_ok = !starts_word || !text[..start].chars().last().is_some_and(is_word);
+        let after_ok = !ends_word || !text[end..].chars().next().is_some_and(is_word);
+        if before_ok && after_ok {
+            return true;
+        }
+        from = start + keyword.chars().next().map(char::len_utf8).unwrap_or(1);
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whole_words_need_boundaries() {
+        assert!(keyword_matches("the cat sat", "cat", true));
+        assert!(!keyword_matches("concatenate", "cat", true));
+        assert!(keyword_matches("concatenate", "cat", false));
+        assert!(keyword_matches("cat, then dog", "cat", true));
+        assert!(keyword_matches("a scat and a cat", "cat", true));
+        assert!(keyword_matches("love #rust", "#rust", true));
+        assert!(!keyword_matches("love #rustlang", "#rust", true));
+        assert!(keyword_matches("über straße", "straße", true));
+        assert!(!keyword_matches("", "cat", false));
+    }
+
+    #[test]
+    fn html_becomes_text() {
+        assert_eq!(
+            plain_text("<p>Tom &amp; Jerry</p><p>&lt;3</p>").trim(),
+            "Tom & Jerry  <3"
+        );
+    }
+}
