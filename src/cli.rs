@@ -148,6 +148,8 @@ fn serve(args: ServeArgs) -> Result<(), CliError> {
 
 fn init(args: InitArgs) -> Result<(), CliError> {
     let dir = &args.data.data_dir;
+    // Refuse a bad name before anything is created on disk.
+    setup::validate_username(&args.username)?;
     let overrides = Overrides {
         listen: args.listen,
         public_url: Some(args.public_url.clone()),
@@ -175,7 +177,6 @@ fn init(args: InitArgs) -> Result<(), CliError> {
             owner.username
         )));
     }
-    setup::validate_username(&args.username)?;
     let password = read_password(args.password_stdin, "Password for the new account: ")?;
     crate::crypto::password::check_strength(&password).map_err(CliError::Message)?;
     let urls = crate::urls::Urls::new(&config.server.public_url);
@@ -206,6 +207,14 @@ fn init(args: InitArgs) -> Result<(), CliError> {
 fn passwd(args: PasswdArgs) -> Result<(), CliError> {
     let dir = &args.data.data_dir;
     let config = Config::load(dir, &Overrides::default())?;
+    // Opening the store would create an empty database; a mistyped
+    // --data-dir should be reported, not silently populated.
+    if !dir.join(server::DB_DIR).is_dir() {
+        return Err(CliError::Message(format!(
+            "{} holds no Burrow data; check --data-dir, or create the owner with `burrow init`",
+            dir.display()
+        )));
+    }
     let store = server::open_store(dir, &config)?;
     if store.owner().map_err(OpError::from)?.is_none() {
         return Err(CliError::Message(format!(
