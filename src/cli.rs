@@ -127,11 +127,17 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
     }
 }
 
+/// Async worker threads: two serve one person well and keep thread
+/// stacks (and memory) few, whatever the number of cores.
+pub const WORKER_THREADS: usize = 2;
+/// Threads for blocking work (argon2, RSA, file I/O). Each argon2 check
+/// holds 19 MiB, so this also caps that memory; tokio's default is 512.
+pub const MAX_BLOCKING_THREADS: usize = 8;
+
 fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
     tokio::runtime::Builder::new_multi_thread()
-        // Two workers serve one person well and keep thread stacks few.
-        .worker_threads(2)
-        .max_blocking_threads(8)
+        .worker_threads(WORKER_THREADS)
+        .max_blocking_threads(MAX_BLOCKING_THREADS)
         .enable_all()
         .build()
         .map_err(|e| CliError::Message(format!("cannot start the async runtime: {e}")))

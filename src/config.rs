@@ -86,7 +86,7 @@ pub enum ConfigError {
         file: PathBuf,
         source: std::io::Error,
     },
-    #[error("data directory {dir} is not usable: {reason}; fix its ownership or pick another with --data-dir")]
+    #[error("data directory {dir} is not usable: {reason}; fix that (or its permissions) or pick another with --data-dir")]
     DataDir { dir: PathBuf, reason: String },
     #[error("{key}: {message}")]
     Invalid { key: &'static str, message: String },

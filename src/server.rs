@@ -4,7 +4,7 @@
 use crate::config::{self, Config, ConfigError};
 use crate::http;
 use crate::state::{AppState, KeyGen};
-use crate::store::{Store, StoreError};
+use crate::store::Store;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -38,11 +38,10 @@ pub fn open_store(data_dir: &Path, config: &Config) -> Result<Store, StartError>
     config::prepare_data_dir(data_dir)?;
     let dir = data_dir.join(DB_DIR);
     Store::open(&dir, config.storage.cache_mib << 20).map_err(|e| StartError::Store {
-        reason: match &e {
-            StoreError::Db(sled::Error::Io(io)) if io.kind() == std::io::ErrorKind::WouldBlock => {
-                "it is locked; is another Burrow running with this data directory?".to_string()
-            }
-            other => other.to_string(),
+        reason: if e.is_locked() {
+            "it is locked; is another Burrow running with this data directory?".to_string()
+        } else {
+            e.to_string()
         },
         dir,
     })

@@ -507,9 +507,18 @@ async fn serve_answers_discovery_and_stops_cleanly_on_sigterm() {
     assert!(html.contains(&format!("@me@{host}")), "{html}");
     assert!(html.contains("Me, myself"), "{html}");
 
+    // The running server holds the database; passwd says so and waits for nothing.
+    let line = one_line_error(&run(
+        &["passwd", "--data-dir", path_str(&dir), "--password-stdin"],
+        &format!("{NEW_PASSWORD}\n"),
+    ));
+    assert!(line.contains("another Burrow"), "{line}");
+
     assert!(server.terminate(), "burrow serve must exit 0 on SIGTERM");
     // The lock is released and the data is intact after shutdown.
-    assert_eq!(open_store(&dir).owner().unwrap().unwrap().username, "me");
+    let store = open_store(&dir);
+    assert_eq!(store.owner().unwrap().unwrap().username, "me");
+    assert!(check_password(&store, PASSWORD).unwrap());
 }
 
 #[tokio::test]
