@@ -127,11 +127,17 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
     }
 }
 
+/// Async worker threads: two serve one person well and keep thread
+/// stacks (and memory) few, whatever the number of cores.
+pub const WORKER_THREADS: usize = 2;
+/// Threads for blocking work (argon2, RSA, file I/O). Each argon2 check
+/// holds 19 MiB, so this also caps that memory; tokio's default is 512.
+pub const MAX_BLOCKING_THREADS: usize = 8;
+
 fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
     tokio::runtime::Builder::new_multi_thread()
-        // Two workers serve one person well and keep thread stacks few.
-        .worker_threads(2)
-        .max_blocking_threads(8)
+        .worker_threads(WORKER_THREADS)
+        .max_blocking_threads(MAX_BLOCKING_THREADS)
         .enable_all()
         .build()
         .map_err(|e| CliError::Message(format!("cannot start the async runtime: {e}")))
@@ -148,6 +154,8 @@ fn serve(args: ServeArgs) -> Result<(), CliError> {
 
 fn init(args: InitArgs) -> Result<(), CliError> {
     let dir = &args.data.data_dir;
+    // Refuse a bad name before anything is created on disk.
+    setup::validate_username(&args.username)?;
     let overrides = Overrides {
         listen: args.listen,
         public_url: Some(args.public_url.clone()),
@@ -175,7 +183,6 @@ fn init(args: InitArgs) -> Result<(), CliError> {
             owner.username
         )));
     }
-    setup::validate_username(&args.username)?;
     let password = read_password(args.password_stdin, "Password for the new account: ")?;
     crate::crypto::password::check_strength(&password).map_err(CliError::Message)?;
     let urls = crate::urls::Urls::new(&config.server.public_url);
@@ -206,6 +213,14 @@ fn init(args: InitArgs) -> Result<(), CliError> {
 fn passwd(args: PasswdArgs) -> Result<(), CliError> {
     let dir = &args.data.data_dir;
     let config = Config::load(dir, &Overrides::default())?;
+    // Opening the store would create an empty database; a mistyped
+    // --data-dir should be reported, not silently populated.
+    if !dir.join(server::DB_DIR).is_dir() {
+        return Err(CliError::Message(format!(
+            "{} holds no Burrow data; check --data-dir, or create the owner with `burrow init`",
+            dir.display()
+        )));
+    }
     let store = server::open_store(dir, &config)?;
     if store.owner().map_err(OpError::from)?.is_none() {
         return Err(CliError::Message(format!(

@@ -86,7 +86,7 @@ pub enum ConfigError {
         file: PathBuf,
         source: std::io::Error,
     },
-    #[error("data directory {dir} is not usable: {reason}; fix its ownership or pick another with --data-dir")]
+    #[error("data directory {dir} is not usable: {reason}; fix that (or its permissions) or pick another with --data-dir")]
     DataDir { dir: PathBuf, reason: String },
     #[error("{key}: {message}")]
     Invalid { key: &'static str, message: String },
@@ -110,6 +110,14 @@ impl Config {
         let mut config = match std::fs::read_to_string(&file) {
             Ok(text) => Config::parse(&text, &file)?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Config::default(),
+            // A data directory that is a file, or lies under one, fails
+            // here first; name the directory, not the settings file.
+            Err(_) if cannot_be_a_directory(data_dir) => {
+                return Err(ConfigError::DataDir {
+                    dir: data_dir.to_path_buf(),
+                    reason: "it, or a folder above it, is a regular file".to_string(),
+                })
+            }
             Err(source) => return Err(ConfigError::Unreadable { file, source }),
         };
         config.apply(overrides);
@@ -227,6 +235,14 @@ pub fn normalize_public_url(raw: &str) -> Result<String, ConfigError> {
         )));
     }
     Ok(url.as_str().trim_end_matches('/').to_string())
+}
+
+/// True when `dir` is a file, or its nearest existing ancestor is one, so
+/// it can never be a data directory.
+fn cannot_be_a_directory(dir: &Path) -> bool {
+    dir.ancestors()
+        .find(|a| a.exists())
+        .is_some_and(|a| !a.is_dir())
 }
 
 /// Creates the data directory if needed and proves it is writable.

@@ -4,7 +4,7 @@
 use crate::config::{self, Config, ConfigError};
 use crate::http;
 use crate::state::{AppState, KeyGen};
-use crate::store::{Store, StoreError};
+use crate::store::Store;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -24,6 +24,11 @@ pub enum StartError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error("the owner's identity {identity} was made for another address than public_url {public_url}; peers know the old address, so set public_url back to it (burrow.toml, --public-url or BURROW_PUBLIC_URL)")]
+    IdentityMismatch {
+        identity: String,
+        public_url: String,
+    },
     #[error("the server stopped with an error: {0}")]
     Serve(std::io::Error),
 }
@@ -33,20 +38,40 @@ pub fn open_store(data_dir: &Path, config: &Config) -> Result<Store, StartError>
     config::prepare_data_dir(data_dir)?;
     let dir = data_dir.join(DB_DIR);
     Store::open(&dir, config.storage.cache_mib << 20).map_err(|e| StartError::Store {
-        reason: match &e {
-            StoreError::Db(sled::Error::Io(io)) if io.kind() == std::io::ErrorKind::WouldBlock => {
-                "it is locked; is another Burrow running with this data directory?".to_string()
-            }
-            other => other.to_string(),
+        reason: if e.is_locked() {
+            "it is locked; is another Burrow running with this data directory?".to_string()
+        } else {
+            e.to_string()
         },
         dir,
     })
+}
+
+/// Refuses to serve an owner whose actor URL was minted under another
+/// public URL: every URL served would disagree with the stored identity,
+/// and peers would see a stranger.
+fn check_identity(data_dir: &Path, store: &Store, config: &Config) -> Result<(), StartError> {
+    let account = store.owner_account().map_err(|e| StartError::Store {
+        dir: data_dir.join(DB_DIR),
+        reason: e.to_string(),
+    })?;
+    match account {
+        Some(a) if !a.uri.starts_with(&format!("{}/", config.server.public_url)) => {
+            Err(StartError::IdentityMismatch {
+                identity: a.uri,
+                public_url: config.server.public_url.clone(),
+            })
+        }
+        _ => Ok(()),
+    }
 }
 
 /// A server bound to its port, not yet serving.
 pub struct Server {
     pub state: AppState,
     listener: TcpListener,
+    /// The one-time setup token to print, when there is no owner yet.
+    setup_token: Option<String>,
 }
 
 impl Server {
@@ -57,14 +82,15 @@ impl Server {
         keygen: KeyGen,
     ) -> Result<Server, StartError> {
         let store = open_store(data_dir, &config)?;
+        check_identity(data_dir, &store, &config)?;
         let addr = config.server.listen;
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|source| StartError::Bind { addr, source })?;
-        Ok(Server {
-            state: AppState::new(config, data_dir.to_path_buf(), store, keygen),
+        Ok(Server::new(
             listener,
-        })
+            AppState::new(config, data_dir.to_path_buf(), store, keygen),
+        ))
     }
 
     /// Serves on a listener the caller bound (tests bind port 0 first so
@@ -76,9 +102,21 @@ impl Server {
         config: Config,
         keygen: KeyGen,
     ) -> Server {
-        Server {
-            state: AppState::new(config, data_dir.to_path_buf(), store, keygen),
+        Server::new(
             listener,
+            AppState::new(config, data_dir.to_path_buf(), store, keygen),
+        )
+    }
+
+    /// Issues the setup token now rather than in `run`, so that a caller
+    /// (a test) issuing its own token afterwards is never overwritten by a
+    /// server task that starts late.
+    fn new(listener: TcpListener, state: AppState) -> Server {
+        let setup_token = (!state.is_set_up()).then(|| state.issue_setup_token());
+        Server {
+            state,
+            listener,
+            setup_token,
         }
     }
 
@@ -94,9 +132,8 @@ impl Server {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), StartError> {
         let state = self.state;
-        if !state.is_set_up() {
-            let token = state.issue_setup_token();
-            let link = state.urls.setup(&token);
+        if let Some(token) = &self.setup_token {
+            let link = state.urls.setup(token);
             println!("\nBurrow is not set up yet. Open this one-time link to create your account:\n\n    {link}\n");
             tracing::info!("waiting for setup; the setup link was printed to standard output");
         }
@@ -133,24 +170,38 @@ impl Server {
 }
 
 /// Completes on Ctrl-C or SIGTERM (what systemd sends).
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+///
+/// The handlers are installed when this is called, not when the future is
+/// first polled: until then a SIGTERM would take its default action and
+/// kill the process without the final flush.
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
+    let (mut term, mut int) = {
+        use tokio::signal::unix::{signal, SignalKind};
+        (
+            signal(SignalKind::terminate()).ok(),
+            signal(SignalKind::interrupt()).ok(),
+        )
     };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
+    async move {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = recv_or_never(term.as_mut()) => {},
+            _ = recv_or_never(int.as_mut()) => {},
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutting down");
     }
-    tracing::info!("shutting down");
+}
+
+/// Waits for a signal; a handler that could not be installed never fires.
+#[cfg(unix)]
+async fn recv_or_never(signal: Option<&mut tokio::signal::unix::Signal>) {
+    match signal {
+        Some(s) => {
+            s.recv().await;
+        }
+        None => std::future::pending::<()>().await,
+    }
 }

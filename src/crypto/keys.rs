@@ -25,16 +25,15 @@ pub fn generate_pkcs8() -> Vec<u8> {
 pub fn seeded_pkcs8(seed: u64) -> Vec<u8> {
     static CACHE: OnceLock<Mutex<HashMap<u64, Vec<u8>>>> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
-    if let Some(k) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&seed) {
-        return k.clone();
-    }
-    use rand_core::SeedableRng;
-    let key = generate_with(&mut rand_chacha::ChaCha8Rng::seed_from_u64(seed));
-    cache
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(seed, key.clone());
-    key
+    // The lock is held while generating: parallel tests asking for the
+    // same seed wait for one generation instead of each doing their own.
+    let mut keys = cache.lock().unwrap_or_else(|e| e.into_inner());
+    keys.entry(seed)
+        .or_insert_with(|| {
+            use rand_core::SeedableRng;
+            generate_with(&mut rand_chacha::ChaCha8Rng::seed_from_u64(seed))
+        })
+        .clone()
 }
 
 fn generate_with<R: rand_core::CryptoRngCore>(rng: &mut R) -> Vec<u8> {

@@ -76,6 +76,16 @@ impl From<sled::transaction::TransactionError<StoreError>> for StoreError {
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
+impl StoreError {
+    /// True when another process holds the database open. sled reports
+    /// its lock as a plain I/O error, recognisable only by its text.
+    pub fn is_locked(&self) -> bool {
+        matches!(self, StoreError::Db(sled::Error::Io(io))
+            if io.kind() == std::io::ErrorKind::WouldBlock
+                || io.to_string().contains("could not acquire lock"))
+    }
+}
+
 /// Handle to the database; cheap to clone (sled trees are reference counted).
 // Some trees are opened before the code that fills them exists, so the
 // fixed set is decided once.
