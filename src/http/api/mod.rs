@@ -7,7 +7,9 @@ pub mod auth;
 pub mod entities;
 pub mod instance;
 pub mod oauth;
+pub mod paging;
 pub mod params;
+pub mod statuses;
 
 use crate::http::error::ApiError;
 use crate::state::AppState;
@@ -55,6 +57,7 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/accounts/update_credentials",
             patch(accounts::update_credentials).put(accounts::update_credentials),
         )
+        .merge(statuses::routes())
         .route("/api/{*rest}", any(unknown_endpoint))
         .layer(Extension(Arc::new(oauth::LoginLimiter::default())))
         // Browser-based apps (Elk, Phanpy) call the API from their own origin.

@@ -5,8 +5,10 @@
 
 pub mod account;
 pub mod application;
+pub mod context;
 pub mod instance;
 pub mod status;
+pub mod status_edit;
 
 /// The entity of a local media attachment (none until media exist).
 pub fn media_entity(_state: &crate::state::AppState, _id: u64) -> Option<status::MediaEntity> {
