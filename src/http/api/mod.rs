@@ -4,12 +4,16 @@
 pub mod accounts;
 pub mod apps;
 pub mod auth;
+pub mod bookmarks;
 pub mod entities;
 pub mod instance;
+pub mod markers;
+pub mod notifications;
 pub mod oauth;
 pub mod paging;
 pub mod params;
 pub mod statuses;
+pub mod timelines;
 
 use crate::http::error::ApiError;
 use crate::state::AppState;
@@ -58,6 +62,10 @@ pub fn routes() -> Router<AppState> {
             patch(accounts::update_credentials).put(accounts::update_credentials),
         )
         .merge(statuses::routes())
+        .merge(timelines::routes())
+        .merge(notifications::routes())
+        .merge(markers::routes())
+        .merge(bookmarks::routes())
         .route("/api/{*rest}", any(unknown_endpoint))
         .layer(Extension(Arc::new(oauth::LoginLimiter::default())))
         // Browser-based apps (Elk, Phanpy) call the API from their own origin.

@@ -7,6 +7,8 @@ pub mod account;
 pub mod application;
 pub mod context;
 pub mod instance;
+pub mod marker;
+pub mod notification;
 pub mod status;
 pub mod status_edit;
 
