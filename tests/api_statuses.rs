@@ -433,3 +433,104 @@ async fn errors_scopes_and_nothing_stored_on_failure() {
         .await;
     assert_eq!(many.as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn polls_count_local_votes_once() {
+    let s = TestServer::start().await;
+    let api = Api {
+        s: &s,
+        token: token(&s, "read write").await,
+    };
+    let st = post_status(
+        &api,
+        &[
+            ("status", "pick"),
+            ("poll[options][]", "red"),
+            ("poll[options][]", "blue"),
+            ("poll[expires_in]", "600"),
+        ],
+    )
+    .await;
+    let id = st["id"].as_str().unwrap();
+    let poll = api.json(&format!("/api/v1/polls/{id}")).await;
+    assert_eq!(poll["voted"], false);
+    assert_eq!(poll["id"], id);
+    for bad in [
+        vec![("choices[]", "5")],
+        vec![("choices[]", "0"), ("choices[]", "1")],
+        vec![],
+    ] {
+        let res = api.post(&format!("/api/v1/polls/{id}/votes"), &bad).await;
+        assert_eq!(res.status(), 422, "{bad:?}");
+    }
+    let res = api
+        .post(&format!("/api/v1/polls/{id}/votes"), &[("choices[]", "1")])
+        .await;
+    assert_eq!(res.status(), 200);
+    let voted: Value = res.json().await.unwrap();
+    assert_eq!(voted["voted"], true);
+    assert_eq!(voted["own_votes"], json!([1]));
+    assert_eq!(voted["votes_count"], 1);
+    assert_eq!(voted["options"][1]["votes_count"], 1);
+    let again = api
+        .post(&format!("/api/v1/polls/{id}/votes"), &[("choices[]", "0")])
+        .await;
+    assert_eq!(again.status(), 422);
+    assert_eq!(api.get("/api/v1/polls/4242").await.status(), 404);
+}
+
+#[tokio::test]
+async fn a_vote_in_a_remote_poll_reaches_its_author() {
+    let (a, b) = pair().await;
+    let bob = burrow::federation::resolve_handle(&a.state, &format!("bob@{}", b.host))
+        .await
+        .expect("bob resolves");
+    burrow::ops::follows::follow(&a.state, bob.id, Default::default())
+        .await
+        .unwrap();
+    eventually("the follow is accepted", || {
+        a.state
+            .store
+            .has_relation(burrow::store::relations::Rel::Following, bob.id)
+            .unwrap()
+    })
+    .await;
+    let poll = burrow::ops::statuses::post(
+        &b.state,
+        burrow::ops::statuses::NewStatus {
+            text: "tea or coffee".into(),
+            poll: Some(burrow::ops::statuses::NewPoll {
+                options: vec!["tea".into(), "coffee".into()],
+                expires_in_secs: 3600,
+                multiple: false,
+            }),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let mut on_a = None;
+    eventually("the poll arrives", || {
+        on_a = a.state.store.status_by_uri(&poll.uri).unwrap();
+        on_a.is_some()
+    })
+    .await;
+    let api = Api {
+        s: &a,
+        token: token(&a, "read write").await,
+    };
+    let res = api
+        .post(
+            &format!("/api/v1/polls/{}/votes", on_a.unwrap().id),
+            &[("choices[]", "1")],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let v: Value = res.json().await.unwrap();
+    assert_eq!(v["own_votes"], json!([1]));
+    // bob's server receives a Note in reply to the poll named "coffee".
+    eventually("the vote reaches bob's server", || {
+        !b.state.store.replies(poll.id).unwrap().is_empty()
+    })
+    .await;
+}

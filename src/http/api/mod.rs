@@ -12,6 +12,7 @@ pub mod notifications;
 pub mod oauth;
 pub mod paging;
 pub mod params;
+pub mod polls;
 pub mod statuses;
 pub mod timelines;
 
@@ -66,6 +67,7 @@ pub fn routes() -> Router<AppState> {
         .merge(notifications::routes())
         .merge(markers::routes())
         .merge(bookmarks::routes())
+        .merge(polls::routes())
         .route("/api/{*rest}", any(unknown_endpoint))
         .layer(Extension(Arc::new(oauth::LoginLimiter::default())))
         // Browser-based apps (Elk, Phanpy) call the API from their own origin.
