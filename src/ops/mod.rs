@@ -31,6 +31,7 @@ pub mod compose;
 pub mod follows;
 pub mod inbound;
 pub mod interactions;
+pub mod polls;
 pub mod statuses;
 
 use crate::state::AppState;

@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod inbox;
+pub mod markers;
 pub mod notifications;
 pub mod queue;
 pub mod relations;

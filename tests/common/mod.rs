@@ -164,3 +164,146 @@ pub async fn pair() -> (TestServer, TestServer) {
     .await;
     (a, b)
 }
+
+/// An access token with `scopes` for the owner, got through the real
+/// OAuth flow: register an app, approve on the authorize page with the
+/// password, exchange the code.
+pub async fn token(s: &TestServer, scopes: &str) -> String {
+    const REDIRECT: &str = "burrow.test:/callback";
+    let app: serde_json::Value = client()
+        .post(s.url("/api/v1/apps"))
+        .form(&[
+            ("client_name", "Test App"),
+            ("redirect_uris", REDIRECT),
+            ("scopes", scopes),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let client_id = app["client_id"].as_str().unwrap();
+    let html = client()
+        .get(s.url("/oauth/authorize"))
+        .query(&[
+            ("client_id", client_id),
+            ("redirect_uri", REDIRECT),
+            ("response_type", "code"),
+            ("scope", scopes),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let mut form: Vec<(String, String)> = Vec::new();
+    for chunk in html.split("<input type=\"hidden\" ").skip(1) {
+        let attr = |name: &str| {
+            let start = chunk.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+            let end = start + chunk[start..].find('"').unwrap();
+            chunk[start..end]
+                .replace("&#x2f;", "/")
+                .replace("&#x27;", "'")
+                .replace("&#39;", "'")
+                .replace("&quot;", "\"")
+                .replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&amp;", "&")
+        };
+        form.push((attr("name"), attr("value")));
+    }
+    form.push(("password".into(), PASSWORD.into()));
+    form.push(("decision".into(), "approve".into()));
+    let res = client()
+        .post(s.url("/oauth/authorize"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    let location = res.headers()["location"].to_str().unwrap().to_string();
+    let code = url::form_urlencoded::parse(location.split_once('?').unwrap().1.as_bytes())
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned())
+        .expect("the redirect carries a code");
+    let tok: serde_json::Value = client()
+        .post(s.url("/oauth/token"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("client_id", client_id),
+            ("client_secret", app["client_secret"].as_str().unwrap()),
+            ("redirect_uri", REDIRECT),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    tok["access_token"]
+        .as_str()
+        .expect("an access token")
+        .to_string()
+}
+
+/// A client for the Mastodon API with a bearer token.
+pub struct Api<'a> {
+    pub s: &'a TestServer,
+    pub token: String,
+}
+
+impl Api<'_> {
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        client()
+            .get(self.s.url(path))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap()
+    }
+    pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        client()
+            .post(self.s.url(path))
+            .bearer_auth(&self.token)
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+    pub async fn post_json(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
+        client()
+            .post(self.s.url(path))
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+    pub async fn put_json(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
+        client()
+            .put(self.s.url(path))
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+    pub async fn delete(&self, path: &str) -> reqwest::Response {
+        client()
+            .delete(self.s.url(path))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap()
+    }
+    /// GET, expecting 200, returning the JSON.
+    pub async fn json(&self, path: &str) -> serde_json::Value {
+        let res = self.get(path).await;
+        let status = res.status();
+        let body = res.text().await.unwrap();
+        assert_eq!(status, 200, "GET {path}: {body}");
+        serde_json::from_str(&body).unwrap()
+    }
+}

@@ -4,9 +4,13 @@
 pub mod accounts;
 pub mod apps;
 pub mod auth;
+pub mod bookmarks;
 pub mod entities;
 pub mod instance;
+pub mod markers;
+pub mod notifications;
 pub mod oauth;
+pub mod paging;
 pub mod params;
 pub mod push;
 
@@ -19,6 +23,9 @@ pub mod listing;
 pub mod lists;
 pub mod misc;
 pub mod search;
+pub mod polls;
+pub mod statuses;
+pub mod timelines;
 
 use crate::http::error::ApiError;
 use crate::state::AppState;
@@ -81,6 +88,12 @@ pub fn routes() -> Router<AppState> {
         .merge(filters::routes())
         .merge(search::routes())
         .merge(misc::routes())
+        .merge(statuses::routes())
+        .merge(timelines::routes())
+        .merge(notifications::routes())
+        .merge(markers::routes())
+        .merge(bookmarks::routes())
+        .merge(polls::routes())
         .route("/api/{*rest}", any(unknown_endpoint))
         .layer(Extension(Arc::new(oauth::LoginLimiter::default())))
         // Browser-based apps (Elk, Phanpy) call the API from their own origin.

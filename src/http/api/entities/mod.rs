@@ -5,9 +5,13 @@
 
 pub mod account;
 pub mod application;
+pub mod context;
 pub mod instance;
 pub mod push;
+pub mod marker;
+pub mod notification;
 pub mod status;
+pub mod status_edit;
 
 pub mod filter;
 pub mod list;

@@ -1,0 +1,267 @@
+//! Timelines: home, public (federated and local), hashtag, list, and one
+//! account's statuses, paged the way Mastodon pages them.
+
+use super::auth::Auth;
+use super::entities::status::statuses;
+use super::paging::{self, link_header, paged, Links};
+use super::params::Params;
+use super::statuses::{can_see, hidden_author, is_owner, parse_id};
+use crate::http::error::ApiError;
+use crate::state::AppState;
+use crate::store::relations::StatusRel;
+use crate::store::statuses::Status;
+use crate::store::timelines::{self, Page};
+use axum::extract::{Path, State};
+use axum::http::Uri;
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+
+/// Pins read at most for one request (Mastodon caps pins at 5 per
+/// account; remote servers may send more, so keep a margin).
+pub const MAX_PINS: usize = 40;
+/// Extra hashtags (`any[]`, `all[]`, `none[]`) one request may name.
+pub const MAX_EXTRA_TAGS: usize = 4;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/timelines/home", get(home))
+        .route("/api/v1/timelines/public", get(public))
+        .route("/api/v1/timelines/tag/{hashtag}", get(tag))
+        .route("/api/v1/timelines/list/{list_id}", get(list))
+        .route("/api/v1/accounts/{id}/statuses", get(account))
+}
+
+/// What a request keeps of the statuses it scans.
+#[derive(Default)]
+struct Filter {
+    /// The owner is looking: everything stored, minus muted and blocked
+    /// authors. Otherwise only public and unlisted statuses.
+    owner: bool,
+    only_media: bool,
+    local_only: bool,
+    remote_only: bool,
+    exclude_reblogs: bool,
+    /// Hide replies except those to the author's own statuses (threads),
+    /// as Mastodon's `exclude_replies` does.
+    exclude_replies: bool,
+    all_tags: Vec<String>,
+    no_tags: Vec<String>,
+    /// Already-hidden authors are not hidden on their own profile.
+    keep_hidden_authors: bool,
+}
+
+impl Filter {
+    fn from_params(p: &Params, owner: bool) -> Result<Filter, ApiError> {
+        Ok(Filter {
+            owner,
+            only_media: p.bool("only_media")?.unwrap_or(false),
+            local_only: p.bool("local")?.unwrap_or(false),
+            remote_only: p.bool("remote")?.unwrap_or(false),
+            ..Default::default()
+        })
+    }
+
+    fn keep(&self, state: &AppState, s: &Status) -> bool {
+        if !can_see(s, self.owner) {
+            return false;
+        }
+        if self.only_media && s.media_ids.is_empty() && s.remote_media.is_empty() {
+            return false;
+        }
+        if (self.local_only && !s.local) || (self.remote_only && s.local) {
+            return false;
+        }
+        if self.exclude_reblogs && s.reblog_of_id.is_some() {
+            return false;
+        }
+        let is_reply = s.in_reply_to_id.is_some() || s.in_reply_to_uri.is_some();
+        if self.exclude_replies && is_reply && s.in_reply_to_account_id != Some(s.account_id) {
+            return false;
+        }
+        if !self.all_tags.iter().all(|t| s.tags.contains(t)) {
+            return false;
+        }
+        if self.no_tags.iter().any(|t| s.tags.contains(t)) {
+            return false;
+        }
+        if self.owner && !self.keep_hidden_authors {
+            let mut authors = vec![s.account_id];
+            if let Some(inner) = s
+                .reblog_of_id
+                .and_then(|id| state.store.status(id).ok().flatten())
+            {
+                if !can_see(&inner, self.owner) {
+                    return false;
+                }
+                authors.push(inner.account_id);
+            }
+            if authors
+                .iter()
+                .any(|a| hidden_author(state, *a).unwrap_or(true))
+            {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// One page of the named timelines (more than one for `any[]` tags,
+/// merged), keeping what `filter` accepts.
+fn scan(
+    state: &AppState,
+    names: &[String],
+    page: Page,
+    filter: &Filter,
+) -> Result<Vec<u64>, ApiError> {
+    let mut ids = Vec::new();
+    for name in names {
+        ids.extend(state.store.timeline_page(name, page, |id| {
+            state
+                .store
+                .status(id)
+                .ok()
+                .flatten()
+                .is_some_and(|s| filter.keep(state, &s))
+        })?);
+    }
+    Ok(if names.len() > 1 {
+        paging::page_ids(ids, page)
+    } else {
+        ids
+    })
+}
+
+fn respond(state: &AppState, uri: &Uri, ids: &[u64]) -> Result<Response, ApiError> {
+    let link = link_header(state, uri.path(), uri.query(), Links::around(ids));
+    Ok(paged(statuses(state, ids)?, link))
+}
+
+async fn home(
+    State(state): State<AppState>,
+    auth: Auth,
+    uri: Uri,
+    p: Params,
+) -> Result<Response, ApiError> {
+    auth.user("read:statuses")?;
+    let page = paging::page(&p, paging::STATUSES_LIMIT);
+    let filter = Filter::from_params(&p, true)?;
+    let ids = scan(&state, &[timelines::home()], page, &filter)?;
+    respond(&state, &uri, &ids)
+}
+
+async fn public(
+    State(state): State<AppState>,
+    auth: Option<Auth>,
+    uri: Uri,
+    p: Params,
+) -> Result<Response, ApiError> {
+    let owner = is_owner(&auth, "read:statuses")?;
+    let page = paging::page(&p, paging::STATUSES_LIMIT);
+    let filter = Filter::from_params(&p, owner)?;
+    let name = if filter.local_only {
+        timelines::local()
+    } else {
+        timelines::public()
+    };
+    let ids = scan(&state, &[name], page, &filter)?;
+    respond(&state, &uri, &ids)
+}
+
+fn tag_names(p: &Params, key: &str) -> Vec<String> {
+    p.list(key)
+        .into_iter()
+        .map(|t| t.trim().trim_start_matches('#').to_lowercase())
+        .filter(|t| !t.is_empty())
+        .take(MAX_EXTRA_TAGS)
+        .collect()
+}
+
+async fn tag(
+    State(state): State<AppState>,
+    auth: Option<Auth>,
+    Path(hashtag): Path<String>,
+    uri: Uri,
+    p: Params,
+) -> Result<Response, ApiError> {
+    let owner = is_owner(&auth, "read:statuses")?;
+    let page = paging::page(&p, paging::STATUSES_LIMIT);
+    let mut filter = Filter::from_params(&p, owner)?;
+    filter.all_tags = tag_names(&p, "all");
+    filter.no_tags = tag_names(&p, "none");
+    let mut names = vec![timelines::tag(hashtag.trim_start_matches('#'))];
+    names.extend(tag_names(&p, "any").iter().map(|t| timelines::tag(t)));
+    names.dedup();
+    let ids = scan(&state, &names, page, &filter)?;
+    respond(&state, &uri, &ids)
+}
+
+/// Lists are managed elsewhere; this reads the timeline they fill. An
+/// unknown list reads as empty.
+async fn list(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(list_id): Path<String>,
+    uri: Uri,
+    p: Params,
+) -> Result<Response, ApiError> {
+    auth.user("read:lists")?;
+    let id = parse_id(&list_id)?;
+    let page = paging::page(&p, paging::STATUSES_LIMIT);
+    let filter = Filter::from_params(&p, true)?;
+    let ids = scan(&state, &[timelines::list(id)], page, &filter)?;
+    respond(&state, &uri, &ids)
+}
+
+async fn account(
+    State(state): State<AppState>,
+    auth: Option<Auth>,
+    Path(id): Path<String>,
+    uri: Uri,
+    p: Params,
+) -> Result<Response, ApiError> {
+    let owner = is_owner(&auth, "read:statuses")?;
+    let account = state
+        .store
+        .account(parse_id(&id)?)?
+        .ok_or_else(|| ApiError::not_found("Record not found"))?;
+    let page = paging::page(&p, paging::STATUSES_LIMIT);
+    let mut filter = Filter::from_params(&p, owner)?;
+    filter.keep_hidden_authors = true;
+    filter.exclude_replies = p.bool("exclude_replies")?.unwrap_or(false);
+    filter.exclude_reblogs = p.bool("exclude_reblogs")?.unwrap_or(false) || filter.only_media;
+    filter.all_tags = tag_names(&p, "tagged");
+    if p.bool("pinned")?.unwrap_or(false) {
+        let is_owner_account = state.store.owner()?.map(|o| o.account_id) == Some(account.id);
+        let pinned = if is_owner_account {
+            let pins = state.store.owner_status_list(
+                StatusRel::Pin,
+                Page {
+                    limit: MAX_PINS,
+                    ..Default::default()
+                },
+            )?;
+            let kept: Vec<u64> = pins
+                .iter()
+                .map(|(_, sid)| *sid)
+                .filter(|sid| {
+                    state
+                        .store
+                        .status(*sid)
+                        .ok()
+                        .flatten()
+                        .is_some_and(|s| filter.keep(&state, &s))
+                })
+                .collect();
+            // Newest pin first; cursors are status ids, as in Mastodon.
+            let allowed = paging::page_ids(kept.clone(), page);
+            kept.into_iter().filter(|id| allowed.contains(id)).collect()
+        } else {
+            Vec::new()
+        };
+        return respond(&state, &uri, &pinned);
+    }
+    let ids = scan(&state, &[timelines::account(account.id)], page, &filter)?;
+    respond(&state, &uri, &ids)
+}
