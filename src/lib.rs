@@ -7,6 +7,7 @@
 pub mod activitypub;
 pub mod cli;
 pub mod config;
+pub mod content;
 pub mod crypto;
 pub mod federation;
 pub mod http;
