@@ -2,12 +2,17 @@
 //! plain text made into HTML (`render`), and the way back to plain text
 //! for notifications and search.
 //!
-//! Architecture invariant: every remote HTML string that reaches a client
-//! or a peer has passed through `sanitize::sanitize`.
+//! Architecture invariant: every HTML string that reaches a client or a
+//! peer has passed through `sanitize::sanitize` or was produced by
+//! `render::render`, whose output stays inside the same allowlist.
 
 mod markup;
+pub mod render;
+pub mod resolver;
 pub mod sanitize;
 
+pub use render::{extract_mentions, render, MentionRef, MentionResolver, Rendered};
+pub use resolver::StoreResolver;
 pub use sanitize::{html_to_text, plain_name, sanitize};
 
 /// Escapes text for HTML content and double-quoted attribute values.
