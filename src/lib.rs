@@ -11,6 +11,7 @@ pub mod content;
 pub mod crypto;
 pub mod federation;
 pub mod http;
+pub mod media;
 pub mod ops;
 pub mod server;
 pub mod state;

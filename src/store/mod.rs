@@ -8,6 +8,7 @@
 pub mod accounts;
 mod codec;
 pub mod ids;
+pub mod media;
 mod meta;
 
 pub use codec::{decode, encode};
