@@ -38,6 +38,11 @@ pub const ORIGINAL_MAX_PIXELS: u64 = 3840 * 2160;
 /// (640x360).
 pub const SMALL_MAX_PIXELS: u64 = 640 * 360;
 
+/// Colour profiles larger than this are dropped rather than copied into
+/// every stored file (common profiles are 0.5-4 KiB; camera raw
+/// converters sometimes embed hundreds of KiB).
+pub const MAX_ICC_BYTES: usize = 128 * 1024;
+
 /// JPEG quality for re-encoded photos: visually lossless for photos and
 /// about a third of the size of quality 95.
 pub const JPEG_QUALITY: u8 = 85;

@@ -2,7 +2,7 @@
 
 use super::{
     sniff, Format, MediaError, BLURHASH_COMPONENTS, BLURHASH_SOURCE_SIDE, JPEG_QUALITY,
-    MAX_DECODE_ALLOC, MAX_PIXELS, MAX_SIDE, MAX_UPLOAD_BYTES, ORIGINAL_MAX_PIXELS,
+    MAX_DECODE_ALLOC, MAX_ICC_BYTES, MAX_PIXELS, MAX_SIDE, MAX_UPLOAD_BYTES, ORIGINAL_MAX_PIXELS,
     SMALL_MAX_PIXELS,
 };
 use image::{DynamicImage, ImageDecoder, ImageError, ImageReader, Limits};
@@ -54,9 +54,10 @@ pub struct Processed {
 
 /// Turns uploaded bytes into a stored original and a thumbnail.
 ///
-/// The original is re-encoded from pixels, so EXIF (location!), XMP, ICC
-/// and text chunks are gone; the EXIF orientation is applied first so
-/// that phone photos stay upright. JPEG stays JPEG and PNG stays PNG.
+/// The original is re-encoded from pixels, so EXIF (location!), XMP and
+/// text chunks are gone; the EXIF orientation is applied first so that
+/// phone photos stay upright. The colour profile is kept: it says nothing
+/// about the person, and without it wide-gamut phone photos look dull. JPEG stays JPEG and PNG stays PNG.
 /// WebP with transparency becomes lossless WebP (the only WebP the `image`
 /// crate writes); WebP without transparency is a photo and becomes JPEG,
 /// because lossless WebP of a photo is several times the upload's size.
@@ -67,7 +68,8 @@ pub fn process(bytes: &[u8]) -> Result<Processed, MediaError> {
         return Err(MediaError::TooLarge { size: bytes.len() });
     }
     let format = sniff(bytes)?;
-    let mut img = decode(bytes, format)?;
+    let (mut img, icc) = decode(bytes, format)?;
+    let icc = icc.as_deref();
 
     let (stored_format, original, original_size) = if format == Format::Gif {
         (format, bytes.to_vec(), ImageSize::of(&img))
@@ -79,7 +81,7 @@ pub fn process(bytes: &[u8]) -> Result<Processed, MediaError> {
         if let Some(scaled) = fit(&img, ORIGINAL_MAX_PIXELS) {
             img = scaled;
         }
-        let encoded = encode(&img, target)?;
+        let encoded = encode(&img, target, icc)?;
         (target, encoded, ImageSize::of(&img))
     };
 
@@ -89,7 +91,7 @@ pub fn process(bytes: &[u8]) -> Result<Processed, MediaError> {
     } else {
         Format::Jpeg
     };
-    let small = encode(&small_img, small_format)?;
+    let small = encode(&small_img, small_format, icc)?;
     let blurhash = blurhash_of(&small_img)?;
     Ok(Processed {
         format: stored_format,
@@ -105,7 +107,7 @@ pub fn process(bytes: &[u8]) -> Result<Processed, MediaError> {
 /// Decodes with limits set before any pixel buffer exists: the header's
 /// dimensions are checked first, so a small file claiming a huge image
 /// costs nothing.
-fn decode(bytes: &[u8], format: Format) -> Result<DynamicImage, MediaError> {
+fn decode(bytes: &[u8], format: Format) -> Result<(DynamicImage, Option<Vec<u8>>), MediaError> {
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format.image_format());
     let mut limits = Limits::default();
     limits.max_image_width = Some(MAX_SIDE);
@@ -123,9 +125,14 @@ fn decode(bytes: &[u8], format: Format) -> Result<DynamicImage, MediaError> {
     let orientation = decoder
         .orientation()
         .unwrap_or(image::metadata::Orientation::NoTransforms);
+    let icc = decoder
+        .icc_profile()
+        .ok()
+        .flatten()
+        .filter(|p| !p.is_empty() && p.len() <= MAX_ICC_BYTES);
     let mut img = DynamicImage::from_decoder(decoder).map_err(|e| decode_error(e, format))?;
     img.apply_orientation(orientation);
-    Ok(img)
+    Ok((img, icc))
 }
 
 fn decode_error(e: ImageError, format: Format) -> MediaError {
@@ -151,12 +158,20 @@ fn fit(img: &DynamicImage, max_pixels: u64) -> Option<DynamicImage> {
     Some(img.thumbnail_exact(nw, nh))
 }
 
-fn encode(img: &DynamicImage, format: Format) -> Result<Vec<u8>, MediaError> {
+fn encode(img: &DynamicImage, format: Format, icc: Option<&[u8]>) -> Result<Vec<u8>, MediaError> {
+    use image::codecs::{gif::GifEncoder, jpeg::JpegEncoder, png::PngEncoder, webp::WebPEncoder};
+    use image::ImageEncoder;
+    fn with_icc<E: ImageEncoder>(mut encoder: E, icc: Option<&[u8]>) -> E {
+        if let Some(profile) = icc {
+            // A format that cannot carry a profile simply goes without.
+            let _ = encoder.set_icc_profile(profile.to_vec());
+        }
+        encoder
+    }
     let mut out = Cursor::new(Vec::new());
     let result = match format {
         Format::Jpeg => {
-            let encoder =
-                image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, JPEG_QUALITY);
+            let encoder = with_icc(JpegEncoder::new_with_quality(&mut out, JPEG_QUALITY), icc);
             match img {
                 DynamicImage::ImageLuma8(_) | DynamicImage::ImageRgb8(_) => {
                     img.write_with_encoder(encoder)
@@ -169,12 +184,13 @@ fn encode(img: &DynamicImage, format: Format) -> Result<Vec<u8>, MediaError> {
                 _ => DynamicImage::ImageRgb8(img.to_rgb8()).write_with_encoder(encoder),
             }
         }
-        Format::Png => img.write_to(&mut out, image::ImageFormat::Png),
-        Format::Webp => {
-            let encoder = image::codecs::webp::WebPEncoder::new_lossless(&mut out);
-            DynamicImage::ImageRgba8(img.to_rgba8()).write_with_encoder(encoder)
+        Format::Png => img.write_with_encoder(with_icc(PngEncoder::new(&mut out), icc)),
+        Format::Webp => DynamicImage::ImageRgba8(img.to_rgba8())
+            .write_with_encoder(with_icc(WebPEncoder::new_lossless(&mut out), icc)),
+        Format::Gif => {
+            let mut encoder = GifEncoder::new(&mut out);
+            encoder.encode_frame(image::Frame::new(img.to_rgba8()))
         }
-        Format::Gif => img.write_to(&mut out, image::ImageFormat::Gif),
     };
     result.map_err(|e| MediaError::Internal(format!("encoding {}: {e}", format.name())))?;
     Ok(out.into_inner())
@@ -285,6 +301,23 @@ mod tests {
         let back = image::load_from_memory(&p.original).unwrap();
         assert_eq!((back.width(), back.height()), (60, 120));
         assert_eq!(p.small_format, Format::Jpeg);
+    }
+
+    #[test]
+    fn colour_profile_is_kept() {
+        use image::ImageEncoder;
+        let profile = b"fake ICC profile bytes, kept verbatim".to_vec();
+        let mut bytes = Vec::new();
+        let mut enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, 90);
+        enc.set_icc_profile(profile.clone()).unwrap();
+        DynamicImage::ImageRgb8(photo(32, 32))
+            .write_with_encoder(enc)
+            .unwrap();
+        let p = process(&bytes).unwrap();
+        for out in [&p.original, &p.small] {
+            let mut dec = image::codecs::jpeg::JpegDecoder::new(Cursor::new(out)).unwrap();
+            assert_eq!(dec.icc_profile().unwrap(), Some(profile.clone()));
+        }
     }
 
     #[test]
