@@ -7,10 +7,12 @@
 pub mod activitypub;
 pub mod cli;
 pub mod config;
+pub mod content;
 pub mod crypto;
 pub mod events;
 pub mod federation;
 pub mod http;
+pub mod media;
 pub mod ops;
 pub mod push;
 pub mod server;

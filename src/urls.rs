@@ -74,6 +74,10 @@ impl Urls {
     pub fn tag(&self, tag: &str) -> String {
         format!("{}/tags/{}", self.base, tag)
     }
+    /// A stored media file (original or thumbnail) by its file name.
+    pub fn media(&self, file: &str) -> String {
+        format!("{}/media/{}", self.base, file)
+    }
     pub fn setup(&self, token: &str) -> String {
         format!("{}/setup?token={}", self.base, token)
     }

@@ -4,6 +4,7 @@
 pub mod ap;
 pub mod api;
 pub mod error;
+pub mod media;
 mod middleware;
 pub mod web;
 pub mod wellknown;
@@ -29,6 +30,7 @@ pub fn app(state: AppState) -> Router {
     let public = Router::new()
         .merge(wellknown::routes())
         .merge(ap::routes())
+        .merge(media::routes())
         .layer(CorsLayer::permissive());
     Router::new()
         .merge(public)

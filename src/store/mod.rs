@@ -17,6 +17,7 @@ mod tx;
 pub use tx::{Tx, TxResult, T};
 mod codec;
 pub mod ids;
+pub mod media;
 mod meta;
 pub mod oauth;
 pub mod preferences;

@@ -1,0 +1,197 @@
+//! A reader for the HTML that the sanitiser itself writes, and only that.
+//!
+//! html5ever's serialiser is regular: text has `&`, `<`, `>` escaped,
+//! attribute values are double-quoted with `"` and `&` escaped, comments
+//! are gone and no raw-text element survives the allowlist. That makes a
+//! small tokenizer enough for the rewrites ammonia cannot express
+//! (renaming headings, unwrapping links without a usable address) and for
+//! turning HTML into plain text, without a second HTML parser.
+
+#[derive(Debug, PartialEq)]
+pub enum Token<'a> {
+    Text(&'a str),
+    /// A start tag: its lower-case name, the attribute source after the
+    /// name, and the whole tag as written.
+    Start {
+        name: &'a str,
+        attrs: &'a str,
+        raw: &'a str,
+    },
+    End {
+        name: &'a str,
+        raw: &'a str,
+    },
+}
+
+pub struct Tokens<'a> {
+    rest: &'a str,
+}
+
+pub fn tokens(html: &str) -> Tokens<'_> {
+    Tokens { rest: html }
+}
+
+impl<'a> Iterator for Tokens<'a> {
+    type Item = Token<'a>;
+
+    fn next(&mut self) -> Option<Token<'a>> {
+        let s = self.rest;
+        if s.is_empty() {
+            return None;
+        }
+        if !s.starts_with('<') {
+            let end = s.find('<').unwrap_or(s.len());
+            self.rest = &s[end..];
+            return Some(Token::Text(&s[..end]));
+        }
+        // Find the closing `>` outside double quotes.
+        let bytes = s.as_bytes();
+        let mut in_quotes = false;
+        let mut close = None;
+        for (i, &b) in bytes.iter().enumerate().skip(1) {
+            match b {
+                b'"' => in_quotes = !in_quotes,
+                b'>' if !in_quotes => {
+                    close = Some(i);
+                    break;
+                }
+                _ => {}
+            }
+        }
+        let Some(close) = close else {
+            // Never produced by the serialiser; treat the rest as text.
+            self.rest = "";
+            return Some(Token::Text(s));
+        };
+        let raw = &s[..=close];
+        self.rest = &s[close + 1..];
+        let inner = &s[1..close];
+        if let Some(name) = inner.strip_prefix('/') {
+            return Some(Token::End {
+                name: name.trim(),
+                raw,
+            });
+        }
+        let name_end = inner
+            .find(|c: char| c.is_ascii_whitespace() || c == '/')
+            .unwrap_or(inner.len());
+        Some(Token::Start {
+            name: &inner[..name_end],
+            attrs: &inner[name_end..],
+            raw,
+        })
+    }
+}
+
+/// The value of attribute `name` in a start tag's attribute source, with
+/// the serialiser's escapes undone.
+pub fn attr(attrs: &str, name: &str) -> Option<String> {
+    let mut rest = attrs;
+    loop {
+        rest = rest.trim_start();
+        if rest.is_empty() || rest.starts_with('/') {
+            return None;
+        }
+        let eq = rest.find(|c: char| c == '=' || c.is_ascii_whitespace());
+        let (key, after) = match eq {
+            Some(i) => (&rest[..i], &rest[i..]),
+            None => (rest, ""),
+        };
+        if let Some(after) = after.strip_prefix("=\"") {
+            let end = after.find('"').unwrap_or(after.len());
+            if key.eq_ignore_ascii_case(name) {
+                return Some(unescape(&after[..end]));
+            }
+            rest = after.get(end + 1..).unwrap_or("");
+        } else {
+            if key.eq_ignore_ascii_case(name) {
+                return Some(String::new());
+            }
+            rest = after;
+        }
+    }
+}
+
+/// Undoes the escapes html5ever writes (and the few common named and
+/// numeric references a stored string might hold).
+pub fn unescape(s: &str) -> String {
+    if !s.contains('&') {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        let semi = rest[..rest.len().min(12)].find(';');
+        let decoded = semi.and_then(|j| decode_entity(&rest[1..j]).map(|c| (c, j)));
+        match decoded {
+            Some((c, j)) => {
+                out.push(c);
+                rest = &rest[j + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn decode_entity(name: &str) -> Option<char> {
+    match name {
+        "amp" => Some('&'),
+        "lt" => Some('<'),
+        "gt" => Some('>'),
+        "quot" => Some('"'),
+        "apos" => Some('\''),
+        "nbsp" => Some('\u{a0}'),
+        _ => {
+            let num = name.strip_prefix('#')?;
+            let code = match num.strip_prefix(['x', 'X']) {
+                Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+                None => num.parse().ok()?,
+            };
+            char::from_u32(code).filter(|c| *c != '\0')
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_tags_and_text_respecting_quotes() {
+        let t: Vec<_> = tokens(r#"a<a href="x>y" class="c">b</a>"#).collect();
+        assert_eq!(t.len(), 4);
+        assert_eq!(t[0], Token::Text("a"));
+        match &t[1] {
+            Token::Start { name, attrs, .. } => {
+                assert_eq!(*name, "a");
+                assert_eq!(attr(attrs, "href").as_deref(), Some("x>y"));
+                assert_eq!(attr(attrs, "class").as_deref(), Some("c"));
+                assert_eq!(attr(attrs, "rel"), None);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            t[3],
+            Token::End {
+                name: "a",
+                raw: "</a>"
+            }
+        );
+    }
+
+    #[test]
+    fn unescapes_references() {
+        assert_eq!(
+            unescape("a &amp; b &lt;c&gt; &#39;&#x41;&quot;"),
+            "a & b <c> 'A\""
+        );
+        assert_eq!(unescape("AT&T &bogus; &#0;"), "AT&T &bogus; &#0;");
+    }
+}
