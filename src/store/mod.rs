@@ -10,6 +10,7 @@ pub mod inbox;
 pub mod notifications;
 pub mod queue;
 pub mod relations;
+pub mod sessions;
 pub mod statuses;
 pub mod timelines;
 mod tx;
