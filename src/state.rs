@@ -54,6 +54,8 @@ pub struct Inner {
     /// Every request to another server goes through this (SSRF checks,
     /// size and time caps, signatures).
     pub fetcher: crate::federation::fetcher::Fetcher,
+    /// Wrong passwords on the login page, to slow guessing.
+    pub login_throttle: crate::http::web::session::LoginThrottle,
 }
 
 impl std::ops::Deref for AppState {
@@ -80,6 +82,7 @@ impl AppState {
             inbox_wake: tokio::sync::Notify::new(),
             signing_key: RwLock::new(None),
             fetcher,
+            login_throttle: Default::default(),
         }))
     }
 

@@ -5,6 +5,7 @@
 
 pub mod oauth;
 pub mod profile;
+pub mod profile_publish;
 pub mod setup;
 
 /// Why an operation refused; the HTTP layer maps each kind to a status.
