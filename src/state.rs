@@ -57,6 +57,8 @@ pub struct Inner {
     /// Every request to another server goes through this (SSRF checks,
     /// size and time caps, signatures).
     pub fetcher: crate::federation::fetcher::Fetcher,
+    /// Wrong passwords on the login page, to slow guessing.
+    pub login_throttle: crate::http::web::session::LoginThrottle,
 }
 
 impl std::ops::Deref for AppState {
@@ -86,6 +88,7 @@ impl AppState {
             ),
             signing_key: RwLock::new(None),
             fetcher,
+            login_throttle: Default::default(),
         }))
     }
 

@@ -16,6 +16,26 @@ const TEMPLATES: &[(&str, &str)] = &[
         "authorize.html",
         include_str!("../templates/authorize.html"),
     ),
+    ("_account.html", include_str!("../templates/_account.html")),
+    ("_compose.html", include_str!("../templates/_compose.html")),
+    ("_status.html", include_str!("../templates/_status.html")),
+    ("account.html", include_str!("../templates/account.html")),
+    ("accounts.html", include_str!("../templates/accounts.html")),
+    ("atom.xml", include_str!("../templates/atom.xml")),
+    ("compose.html", include_str!("../templates/compose.html")),
+    ("delete.html", include_str!("../templates/delete.html")),
+    ("login.html", include_str!("../templates/login.html")),
+    (
+        "notifications.html",
+        include_str!("../templates/notifications.html"),
+    ),
+    ("rss.xml", include_str!("../templates/rss.xml")),
+    ("search.html", include_str!("../templates/search.html")),
+    ("settings.html", include_str!("../templates/settings.html")),
+    ("status.html", include_str!("../templates/status.html")),
+    ("tag.html", include_str!("../templates/tag.html")),
+    ("thread.html", include_str!("../templates/thread.html")),
+    ("timeline.html", include_str!("../templates/timeline.html")),
 ];
 
 /// Static files served under `/static/`: (name, content type, bytes).

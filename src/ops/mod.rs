@@ -3,9 +3,9 @@
 //! An operation validates, changes the store, flushes what must be durable,
 //! and only then reports success.
 
+pub mod media;
 pub mod oauth;
 pub mod profile;
-pub mod media;
 pub mod setup;
 
 /// Why an operation refused; the HTTP layer maps each kind to a status.

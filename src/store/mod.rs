@@ -11,6 +11,7 @@ pub mod markers;
 pub mod notifications;
 pub mod queue;
 pub mod relations;
+pub mod sessions;
 pub mod statuses;
 pub mod timelines;
 mod tx;

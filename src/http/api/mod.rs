@@ -22,8 +22,8 @@ pub mod follow_requests;
 pub mod listing;
 pub mod lists;
 pub mod misc;
-pub mod search;
 pub mod polls;
+pub mod search;
 pub mod statuses;
 pub mod timelines;
 

@@ -1,13 +1,20 @@
 //! HTML pages: setup, the public profile, static files.
 
+mod accounts;
+mod actions;
+mod owner;
 pub mod profile;
+pub mod session;
+mod settings;
 mod setup;
+mod tags;
+pub mod view;
 
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 
 pub fn routes() -> Router<AppState> {
@@ -15,6 +22,39 @@ pub fn routes() -> Router<AppState> {
         .route("/", get(home))
         .route("/setup", get(setup::form).post(setup::submit))
         .route("/@{name}", get(profile::page))
+        .route("/@{name}/{id}", get(profile::status))
+        .route("/tags/{tag}", get(tags::page))
+        .route("/login", get(session::login_form).post(session::login))
+        .route("/logout", post(session::logout))
+        .route(
+            "/authorize_interaction",
+            get(accounts::authorize_interaction),
+        )
+        .route("/web", get(|| async { Redirect::to("/web/home") }))
+        .route("/web/home", get(owner::home))
+        .route("/web/local", get(owner::local))
+        .route("/web/federated", get(owner::federated))
+        .route("/web/notifications", get(owner::notifications))
+        .route("/web/compose", get(actions::compose))
+        .route("/web/statuses", post(actions::create))
+        .route("/web/statuses/{id}", get(owner::status).post(actions::act))
+        .route(
+            "/web/statuses/{id}/edit",
+            get(actions::edit_form).post(actions::edit),
+        )
+        .route(
+            "/web/statuses/{id}/delete",
+            get(actions::delete_form).post(actions::delete),
+        )
+        .route("/web/search", get(accounts::search))
+        .route(
+            "/web/accounts/{id}",
+            get(accounts::account).post(accounts::act),
+        )
+        .route("/web/settings", get(settings::show))
+        .route("/web/settings/profile", post(settings::save_profile))
+        .route("/web/settings/password", post(settings::change_password))
+        .route("/web/{list}", get(web_list))
         .route("/static/{file}", get(static_file))
 }
 
@@ -39,5 +79,20 @@ async fn static_file(Path(file): Path<String>) -> Response {
         )
             .into_response(),
         None => super::error::PageError::not_found("There is no such file.").into_response(),
+    }
+}
+
+/// `/web/bookmarks`, `/web/favourites` (statuses) and `/web/followers`,
+/// `/web/following`, `/web/blocks`, `/web/mutes` (accounts).
+async fn web_list(
+    state: State<AppState>,
+    session: session::Session,
+    uri: axum::extract::OriginalUri,
+    Path(list): Path<String>,
+    q: axum::extract::Query<profile::PageQuery>,
+) -> Result<Response, super::error::PageError> {
+    match list.as_str() {
+        "bookmarks" | "favourites" => owner::saved(state, session, uri, Path(list), q).await,
+        _ => accounts::list(state, session, uri, Path(list), q).await,
     }
 }

@@ -7,9 +7,9 @@ pub mod account;
 pub mod application;
 pub mod context;
 pub mod instance;
-pub mod push;
 pub mod marker;
 pub mod notification;
+pub mod push;
 pub mod status;
 pub mod status_edit;
 

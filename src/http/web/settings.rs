@@ -1,0 +1,198 @@
+//! Settings: the profile (name, bio, fields, locked, discoverable, default
+//! visibility), the password, and links to blocked and muted accounts.
+
+use super::owner::{back_of, render};
+use super::session::{Post, Session};
+use crate::http::error::PageError;
+use crate::ops::profile::{ProfileUpdate, MAX_FIELDS};
+use crate::ops::{owner_account, OpError};
+use crate::state::AppState;
+use crate::store::preferences::FieldSource;
+use axum::extract::{OriginalUri, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+#[derive(Deserialize, Default)]
+pub struct SettingsQuery {
+    /// A note to show after a change (`saved`, `password`).
+    #[serde(default)]
+    done: String,
+}
+
+fn page(
+    state: &AppState,
+    session: &Session,
+    back: &str,
+    notice: Option<&str>,
+    error: Option<&str>,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    let owner = owner_account(state)?;
+    let prefs = state.store.preferences()?;
+    let mut fields = prefs.fields_source.clone();
+    fields.resize(MAX_FIELDS.max(fields.len()), FieldSource::default());
+    let mut res = render(
+        state,
+        session,
+        "settings.html",
+        "settings",
+        back,
+        minijinja::context! {
+            account => owner, prefs => prefs, fields => fields, notice => notice, error => error,
+            max_note => crate::ops::profile::MAX_NOTE_CHARS,
+            max_name => crate::ops::profile::MAX_DISPLAY_NAME_CHARS,
+        },
+    )?;
+    *res.status_mut() = status;
+    Ok(res)
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    session: Session,
+    uri: OriginalUri,
+    Query(q): Query<SettingsQuery>,
+) -> Result<Response, PageError> {
+    let notice = match q.done.as_str() {
+        "profile" => Some("Your profile is saved."),
+        "password" => Some("Your password is changed. Other browsers were logged out."),
+        _ => None,
+    };
+    page(
+        &state,
+        &session,
+        &back_of(&uri),
+        notice,
+        None,
+        StatusCode::OK,
+    )
+}
+
+#[derive(Deserialize)]
+pub struct ProfileForm {
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    note: String,
+    #[serde(default)]
+    locked: Option<String>,
+    #[serde(default)]
+    discoverable: Option<String>,
+    #[serde(default)]
+    privacy: String,
+    #[serde(default)]
+    field_name_0: String,
+    #[serde(default)]
+    field_value_0: String,
+    #[serde(default)]
+    field_name_1: String,
+    #[serde(default)]
+    field_value_1: String,
+    #[serde(default)]
+    field_name_2: String,
+    #[serde(default)]
+    field_value_2: String,
+    #[serde(default)]
+    field_name_3: String,
+    #[serde(default)]
+    field_value_3: String,
+}
+
+pub async fn save_profile(
+    State(state): State<AppState>,
+    post: Post<ProfileForm>,
+) -> Result<Response, PageError> {
+    let f = post.form;
+    let fields = [
+        (f.field_name_0, f.field_value_0),
+        (f.field_name_1, f.field_value_1),
+        (f.field_name_2, f.field_value_2),
+        (f.field_name_3, f.field_value_3),
+    ]
+    .into_iter()
+    .map(|(name, value)| FieldSource { name, value })
+    .collect();
+    let update = ProfileUpdate {
+        display_name: Some(f.display_name),
+        note: Some(f.note.replace("\r\n", "\n")),
+        // An unticked checkbox sends nothing.
+        locked: Some(f.locked.is_some()),
+        discoverable: Some(f.discoverable.is_some()),
+        fields: Some(fields),
+        privacy: (!f.privacy.is_empty()).then_some(f.privacy),
+        ..Default::default()
+    };
+    match crate::ops::profile::update(&state, update).await {
+        Ok(_) => Ok(Redirect::to("/web/settings?done=profile").into_response()),
+        Err(OpError::Invalid(m)) => page(
+            &state,
+            &post.session,
+            "/web/settings",
+            None,
+            Some(&m),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    new: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+pub async fn change_password(
+    State(state): State<AppState>,
+    post: Post<PasswordForm>,
+) -> Result<Response, PageError> {
+    let f = post.form;
+    let refuse = |m: &str| {
+        page(
+            &state,
+            &post.session,
+            "/web/settings",
+            None,
+            Some(m),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+    };
+    if f.new != f.confirm {
+        return refuse("The new password and its confirmation differ. Type them again.");
+    }
+    if let Err(wait) = state.login_throttle.check() {
+        return refuse(&format!(
+            "Too many wrong passwords. Wait {} seconds, then try again.",
+            wait.as_secs().max(1)
+        ));
+    }
+    let st = state.clone();
+    let result = tokio::task::spawn_blocking(move || {
+        if !crate::ops::setup::check_password(&st.store, &f.current)? {
+            return Ok(false);
+        }
+        crate::ops::setup::change_password(&st.store, &f.new).map(|_| true)
+    })
+    .await
+    .map_err(PageError::internal)?;
+    match result {
+        Ok(true) => {
+            state
+                .store
+                .prune_sessions(crate::time_fmt::now_ms(), Some(&post.session.token_hash))?;
+            state.store.flush().await?;
+            Ok(Redirect::to("/web/settings?done=password").into_response())
+        }
+        Ok(false) => {
+            state.login_throttle.failed();
+            refuse("Your current password is not right.")
+        }
+        Err(OpError::Invalid(m)) => refuse(&m),
+        Err(e) => Err(e.into()),
+    }
+}
