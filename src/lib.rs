@@ -21,22 +21,3 @@ pub mod store;
 pub mod templates;
 pub mod time_fmt;
 pub mod urls;
-
-/// Plain text from remote HTML-ish input (content warnings, report texts).
-pub fn content_text(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut in_tag = false;
-    for c in s.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' => in_tag = false,
-            c if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    out.replace("&amp;", "&")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-}

@@ -63,9 +63,8 @@ pub fn parse_actor(doc: &Value, now_ms: i64) -> Result<Account, ActorError> {
         domain: Some(domain),
         uri: id.to_string(),
         url: first_url(doc.get("url")).unwrap_or_else(|| id.to_string()),
-        display_name: str_at(doc, "name").unwrap_or_default().to_string(),
-        // sanitised by the caller
-        note: str_at(doc, "summary").unwrap_or_default().to_string(),
+        display_name: crate::content::plain_name(str_at(doc, "name").unwrap_or_default()),
+        note: crate::content::sanitize(str_at(doc, "summary").unwrap_or_default()),
         note_source: String::new(),
         fields: fields(doc),
         avatar: first_url(doc.get("icon")).unwrap_or_default(),
@@ -167,9 +166,8 @@ fn fields(doc: &Value) -> Vec<Field> {
         .filter(|a| str_at(a, "type") == Some("PropertyValue"))
         .filter_map(|a| {
             Some(Field {
-                name: str_at(a, "name")?.to_string(),
-                // sanitised by the caller
-                value: str_at(a, "value").unwrap_or_default().to_string(),
+                name: crate::content::plain_name(str_at(a, "name")?),
+                value: crate::content::sanitize(str_at(a, "value").unwrap_or_default()),
                 verified_at_ms: None,
             })
         })

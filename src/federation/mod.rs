@@ -48,11 +48,6 @@ pub async fn fetch_actor(state: &AppState, uri: &str) -> Option<Account> {
     }
 }
 
-/// Remote HTML reduced to what Mastodon allows.
-pub fn sanitize_html(html: &str) -> String {
-    crate::http::error::escape_html(html)
-}
-
 /// The production transport of the delivery worker: a signed POST with
 /// the owner's key.
 pub fn http_transport(state: &AppState) -> delivery::Transport {

@@ -469,7 +469,7 @@ fn parse_status(
     }
     .unwrap_or_else(|| uri.clone());
     let kind = kind_of(doc);
-    let mut content = federation::sanitize_html(content_raw);
+    let mut content = crate::content::sanitize(content_raw);
     if !matches!(kind, "Note" | "Question") {
         // Articles and the like are shown as Mastodon shows them: title and link.
         let name = doc.get("name").and_then(Value::as_str).unwrap_or("");
@@ -558,7 +558,7 @@ fn parse_status(
         local: false,
         in_reply_to_uri,
         content,
-        spoiler_text: crate::content_text(spoiler),
+        spoiler_text: crate::content::html_to_text(spoiler),
         sensitive: doc
             .get("sensitive")
             .and_then(Value::as_bool)
@@ -934,7 +934,7 @@ async fn flag(state: &AppState, actor: &Account, act: &Value) -> OpResult<()> {
         report_comment: act
             .get("content")
             .and_then(Value::as_str)
-            .map(crate::content_text),
+            .map(crate::content::html_to_text),
         report_status_ids: status_ids,
         created_at_ms: now_ms(),
         ..Default::default()

@@ -243,6 +243,24 @@ pub async fn update(
     Ok(record)
 }
 
+/// Deletes one upload that no post uses yet (Mastodon's `DELETE
+/// /api/v1/media/:id`); media of a posted status stay with it.
+pub async fn delete_unattached(state: &AppState, id: u64) -> OpResult<()> {
+    let record = get(state, id)?;
+    if record.status_id.is_some() {
+        return Err(OpError::Invalid(
+            "Validation failed: the media is attached to a post; delete the post instead".into(),
+        ));
+    }
+    state.store.delete_media(id)?;
+    state.store.flush().await?;
+    remove_files(
+        &media_dir(&state.data_dir),
+        &[&record.file, &record.small_file],
+    );
+    Ok(())
+}
+
 /// Deletes uploads attached to no post and older than
 /// `UNATTACHED_MAX_AGE_MS` at `now_ms`; returns how many. Records go
 /// first (flushed), files after, so a crash in between leaves stray files,

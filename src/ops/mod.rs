@@ -28,7 +28,6 @@ pub enum OpError {
 
 pub type OpResult<T> = Result<T, OpError>;
 
-pub mod compose;
 pub mod follows;
 pub mod inbound;
 pub mod interactions;
@@ -84,19 +83,32 @@ pub(crate) fn emit(state: &AppState, event: crate::events::Event) {
     let _ = state.events.send(event);
 }
 
-/// The Note attachment for a media record (none until media exist).
-pub fn media_attachment(
-    _state: &AppState,
-    _id: u64,
-) -> Option<crate::activitypub::note::Attachment> {
-    None
+/// The Note attachment for one of the owner's uploads.
+pub fn media_attachment(state: &AppState, id: u64) -> Option<crate::activitypub::note::Attachment> {
+    let m = state.store.media(id).ok()??;
+    Some(crate::activitypub::note::Attachment {
+        url: state.urls.media(&m.file),
+        media_type: m.content_type.clone(),
+        name: Some(m.description.clone()).filter(|d| !d.is_empty()),
+        blurhash: Some(m.blurhash.clone()).filter(|b| !b.is_empty()),
+        width: Some(m.original.width),
+        height: Some(m.original.height),
+        focus: Some((m.focus.x, m.focus.y)),
+    })
 }
 
-/// Refuses media that don't exist or belong to someone else.
-pub fn check_media_attachable(_state: &AppState, id: u64, _owner: u64) -> OpResult<()> {
-    Err(OpError::Invalid(format!(
-        "media {id} does not exist; upload it first"
-    )))
+/// Refuses media that don't exist, belong to someone else, or are
+/// attached to another status already.
+pub fn check_media_attachable(state: &AppState, id: u64, owner: u64) -> OpResult<()> {
+    match state.store.media(id)? {
+        Some(m) if m.account_id == owner && m.status_id.is_none() => Ok(()),
+        Some(m) if m.account_id == owner => Err(OpError::Invalid(format!(
+            "Validation failed: media {id} is already attached to another post"
+        ))),
+        _ => Err(OpError::Invalid(format!(
+            "Validation failed: media {id} does not exist; upload it first"
+        ))),
+    }
 }
 
 pub mod account_notes;

@@ -1,6 +1,6 @@
 //! Posting, editing and deleting the owner's statuses.
 
-use super::{commit, compose, emit, owner_account, OpError, OpResult};
+use super::{commit, emit, owner_account, OpError, OpResult};
 use crate::activitypub::{activity, note};
 use crate::events::Event;
 use crate::federation::outbox;
@@ -95,7 +95,7 @@ fn validate(new: &NewStatus) -> OpResult<()> {
 /// Finds the accounts the text mentions among those already known.
 pub async fn resolve_mentions(state: &AppState, text: &str) -> OpResult<Vec<Account>> {
     let mut out = Vec::new();
-    for handle in compose::extract_mentions(text) {
+    for handle in crate::content::extract_mentions(text) {
         let found = match state.store.account_by_acct(&handle)? {
             Some(a) => Some(a),
             None => crate::federation::resolve_handle(state, &handle).await,
@@ -107,6 +107,16 @@ pub async fn resolve_mentions(state: &AppState, text: &str) -> OpResult<Vec<Acco
         }
     }
     Ok(out)
+}
+
+/// The owner's text as status HTML; mentions link to accounts already
+/// resolved into the store by `resolve_mentions`.
+fn render(state: &AppState, text: &str) -> crate::content::Rendered {
+    let resolver = crate::content::StoreResolver {
+        store: &state.store,
+        urls: &state.urls,
+    };
+    crate::content::render(text, &resolver)
 }
 
 fn mention_of(a: &Account) -> Mention {
@@ -188,7 +198,7 @@ pub async fn post(state: &AppState, new: NewStatus) -> OpResult<Status> {
     let id = state.store.next_id();
     let now = crate::store::ids::id_time_ms(id);
     let urls = &state.urls;
-    let content = compose::render(&new.text, &mentioned, |t| urls.tag(t));
+    let rendered = render(state, &new.text);
     let mut status = Status {
         id,
         uri: urls.status(&owner.username, id),
@@ -198,14 +208,14 @@ pub async fn post(state: &AppState, new: NewStatus) -> OpResult<Status> {
         in_reply_to_id: parent.as_ref().map(|p| p.id),
         in_reply_to_uri: parent.as_ref().map(|p| p.uri.clone()),
         in_reply_to_account_id: parent.as_ref().map(|p| p.account_id),
-        content,
+        content: rendered.html,
         source_text: new.text.clone(),
         spoiler_text: new.spoiler_text.trim().to_string(),
         sensitive: new.sensitive || !new.spoiler_text.trim().is_empty(),
         visibility: new.visibility,
         language: new.language.clone().filter(|l| !l.is_empty()),
         mentions: mentioned.iter().map(mention_of).collect(),
-        tags: compose::extract_tags(&new.text),
+        tags: rendered.tags,
         media_ids: new.media_ids.clone(),
         poll: new.poll.as_ref().map(|p| Poll {
             options: p
@@ -249,6 +259,9 @@ pub async fn post(state: &AppState, new: NewStatus) -> OpResult<Status> {
     let idem = new.idempotency_key.clone();
     commit(state, &jobs, |tx| {
         tx.insert_status(&status)?;
+        for m in &status.media_ids {
+            tx.attach_media(*m, status.id)?;
+        }
         if let Some(k) = &idem {
             tx.put(
                 T::Index,
@@ -302,7 +315,8 @@ pub async fn edit(state: &AppState, id: u64, e: EditStatus) -> OpResult<Status> 
         created_at_ms: status.edited_at_ms.unwrap_or(status.created_at_ms),
     });
     let urls = &state.urls;
-    status.content = compose::render(&e.text, &mentioned, |t| urls.tag(t));
+    let rendered = render(state, &e.text);
+    status.content = rendered.html;
     status.source_text = e.text.clone();
     status.spoiler_text = e.spoiler_text.trim().to_string();
     status.sensitive = e.sensitive || !status.spoiler_text.is_empty();
@@ -345,7 +359,7 @@ pub async fn edit(state: &AppState, id: u64, e: EditStatus) -> OpResult<Status> 
         .filter(|a| a.id != owner.id)
         .map(mention_of)
         .collect();
-    status.tags = compose::extract_tags(&e.text);
+    status.tags = rendered.tags;
     status.edited_at_ms = Some(now);
     let doc = note::note(
         &status,
@@ -366,6 +380,9 @@ pub async fn edit(state: &AppState, id: u64, e: EditStatus) -> OpResult<Status> 
     );
     commit(state, &jobs, |tx| {
         tx.update_status(&status)?;
+        for m in &status.media_ids {
+            tx.attach_media(*m, status.id)?;
+        }
         Ok(())
     })
     .await?;

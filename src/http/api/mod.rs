@@ -21,6 +21,7 @@ pub mod filters;
 pub mod follow_requests;
 pub mod listing;
 pub mod lists;
+pub mod media;
 pub mod misc;
 pub mod polls;
 pub mod search;
@@ -94,6 +95,7 @@ pub fn routes() -> Router<AppState> {
         .merge(markers::routes())
         .merge(bookmarks::routes())
         .merge(polls::routes())
+        .merge(media::routes())
         .route("/api/{*rest}", any(unknown_endpoint))
         .layer(Extension(Arc::new(oauth::LoginLimiter::default())))
         // Browser-based apps (Elk, Phanpy) call the API from their own origin.

@@ -18,7 +18,8 @@ pub mod list;
 pub mod relationship;
 pub mod tag;
 
-/// The entity of a local media attachment (none until media exist).
-pub fn media_entity(_state: &crate::state::AppState, _id: u64) -> Option<status::MediaEntity> {
-    None
+/// The entity of one of the owner's uploads.
+pub fn media_entity(state: &crate::state::AppState, id: u64) -> Option<status::MediaEntity> {
+    let m = state.store.media(id).ok()??;
+    Some(status::local_media(&m, &state.urls))
 }

@@ -66,15 +66,10 @@ pub fn title(kind: &str, name: &str) -> String {
     }
 }
 
-/// Plain text of HTML content, with line breaks kept as spaces so words
-/// of adjacent paragraphs don't run together.
+/// Plain text of HTML content on one line: a notification body has no
+/// room for paragraphs.
 fn plain(html: &str) -> String {
-    let spaced = html
-        .replace("<br>", " ")
-        .replace("<br/>", " ")
-        .replace("<br />", " ")
-        .replace("</p>", " ");
-    let text = crate::content_text(&spaced);
+    let text = crate::content::html_to_text(html);
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 

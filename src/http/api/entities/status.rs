@@ -137,6 +137,27 @@ pub fn remote_media(status_id: u64, i: usize, m: &RemoteMedia) -> MediaEntity {
     }
 }
 
+/// An upload of the owner's, as `MediaAttachment`.
+pub fn local_media(m: &crate::store::media::MediaRecord, urls: &crate::urls::Urls) -> MediaEntity {
+    let size = |s: &crate::media::ImageSize| serde_json::json!({ "width": s.width, "height": s.height, "size": s.size(), "aspect": s.aspect() });
+    MediaEntity {
+        id: m.id.to_string(),
+        kind: media_kind(&m.content_type).to_string(),
+        url: urls.media(&m.file),
+        preview_url: Some(urls.media(&m.small_file)),
+        remote_url: None,
+        preview_remote_url: None,
+        text_url: None,
+        meta: serde_json::json!({
+            "original": size(&m.original),
+            "small": size(&m.small),
+            "focus": { "x": m.focus.x, "y": m.focus.y },
+        }),
+        description: Some(m.description.clone()).filter(|d| !d.is_empty()),
+        blurhash: Some(m.blurhash.clone()).filter(|b| !b.is_empty()),
+    }
+}
+
 pub fn poll(status_id: u64, p: &Poll) -> PollEntity {
     let expired = p.expires_at_ms.is_some_and(|e| e <= now_ms());
     PollEntity {

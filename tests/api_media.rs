@@ -1,0 +1,149 @@
+//! Media uploads through the Mastodon API: upload, describe, attach to a
+//! post, federate as a Document; bad and oversized files refused.
+
+mod common;
+use common::*;
+use serde_json::Value;
+
+fn png(w: u32, h: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(w, h, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, 128])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+async fn upload(
+    s: &TestServer,
+    token: &str,
+    bytes: Vec<u8>,
+    name: &str,
+    mime: &str,
+) -> reqwest::Response {
+    let part = reqwest::multipart::Part::bytes(bytes)
+        .file_name(name.to_string())
+        .mime_str(mime)
+        .unwrap();
+    let form = reqwest::multipart::Form::new()
+        .part("file", part)
+        .text("description", "a gradient")
+        .text("focus", "0.5,-0.25");
+    client()
+        .post(s.url("/api/v2/media"))
+        .bearer_auth(token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn upload_describe_attach_and_federate() {
+    let s = TestServer::start().await;
+    let token = token(&s, "read write").await;
+    let res = upload(&s, &token, png(300, 200), "", "application/octet-stream").await;
+    assert_eq!(res.status(), 200);
+    let media: Value = res.json().await.unwrap();
+    assert_eq!(media["type"], "image");
+    assert_eq!(media["description"], "a gradient");
+    assert_eq!(media["meta"]["original"]["width"], 300);
+    assert_eq!(media["meta"]["focus"]["x"], 0.5);
+    assert!(media["blurhash"].as_str().unwrap().len() > 5);
+    let url = media["url"].as_str().unwrap().to_string();
+    let file = client().get(&url).send().await.unwrap();
+    assert_eq!(file.headers()["content-type"], "image/png");
+    assert_eq!(file.headers()["x-content-type-options"], "nosniff");
+    let id = media["id"].as_str().unwrap().to_string();
+
+    let api = Api {
+        s: &s,
+        token: token.clone(),
+    };
+    let updated = api
+        .put_json(
+            &format!("/api/v1/media/{id}"),
+            serde_json::json!({ "description": "better alt" }),
+        )
+        .await;
+    assert_eq!(updated.status(), 200);
+
+    let res = api
+        .post_json(
+            "/api/v1/statuses",
+            serde_json::json!({ "status": "with a picture", "media_ids": [id] }),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let status: Value = res.json().await.unwrap();
+    assert_eq!(status["media_attachments"][0]["id"], id);
+    assert_eq!(status["media_attachments"][0]["description"], "better alt");
+    // Once attached it can't be attached again.
+    let again = api
+        .post_json(
+            "/api/v1/statuses",
+            serde_json::json!({ "status": "again", "media_ids": [id] }),
+        )
+        .await;
+    assert_eq!(again.status(), 422);
+
+    // Peers get it as a Document with its alt text and blurhash.
+    let note: Value = client()
+        .get(status["uri"].as_str().unwrap())
+        .header("accept", AP_ACCEPT)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let doc = &note["attachment"][0];
+    assert_eq!(doc["type"], "Document");
+    assert_eq!(doc["mediaType"], "image/png");
+    assert_eq!(doc["name"], "better alt");
+    assert_eq!(doc["url"], url);
+    assert_eq!(doc["width"], 300);
+}
+
+#[tokio::test]
+async fn bad_and_oversized_uploads_are_refused() {
+    let s = TestServer::start().await;
+    let token = token(&s, "read write").await;
+    let res = upload(
+        &s,
+        &token,
+        b"this is not an image at all".to_vec(),
+        "x.png",
+        "image/png",
+    )
+    .await;
+    assert_eq!(res.status(), 422);
+    let err: Value = res.json().await.unwrap();
+    assert!(err["error"].is_string());
+    let res = upload(
+        &s,
+        &token,
+        vec![0u8; 17 * 1024 * 1024],
+        "big.jpg",
+        "image/jpeg",
+    )
+    .await;
+    assert_eq!(res.status(), 413);
+    let read_only = token_for(&s, "read").await;
+    assert_eq!(
+        upload(&s, &read_only, png(10, 10), "a.png", "image/png")
+            .await
+            .status(),
+        403
+    );
+    assert!(s
+        .state
+        .store
+        .unattached_media_before(i64::MAX, 10)
+        .unwrap()
+        .is_empty());
+}
+
+async fn token_for(s: &TestServer, scopes: &str) -> String {
+    token(s, scopes).await
+}
