@@ -5,6 +5,7 @@
 
 mod api_client;
 mod common;
+use api_client::Api;
 use api_client::*;
 use burrow::store::accounts::Account;
 use burrow::store::relations::Rel;

@@ -3,6 +3,7 @@
 
 mod api_client;
 mod common;
+use api_client::Api;
 use api_client::*;
 use burrow::events::Event;
 use burrow::ops::statuses::{self, NewStatus};

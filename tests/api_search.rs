@@ -4,6 +4,7 @@
 
 mod api_client;
 mod common;
+use api_client::Api;
 use api_client::*;
 use burrow::ops::statuses::{self, NewStatus};
 use burrow::store::accounts::Account;

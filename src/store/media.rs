@@ -85,6 +85,19 @@ impl Store {
     }
 }
 
+impl super::Tx<'_> {
+    /// Marks an upload as part of a status (inside the status's own
+    /// transaction, so the sweeper never takes media of a stored post).
+    pub fn attach_media(&self, media_id: u64, status_id: u64) -> super::TxResult<()> {
+        let key = media_id.to_be_bytes();
+        if let Some(mut m) = self.get_rec::<MediaRecord>(super::T::Media, &key)? {
+            m.status_id = Some(status_id);
+            self.put_rec(super::T::Media, &key, &m)?;
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -122,18 +135,5 @@ mod tests {
             .unattached_media_before(2_000_000, 10)
             .unwrap()
             .is_empty());
-    }
-}
-
-impl super::Tx<'_> {
-    /// Marks an upload as part of a status (inside the status's own
-    /// transaction, so the sweeper never takes media of a stored post).
-    pub fn attach_media(&self, media_id: u64, status_id: u64) -> super::TxResult<()> {
-        let key = media_id.to_be_bytes();
-        if let Some(mut m) = self.get_rec::<MediaRecord>(super::T::Media, &key)? {
-            m.status_id = Some(status_id);
-            self.put_rec(super::T::Media, &key, &m)?;
-        }
-        Ok(())
     }
 }

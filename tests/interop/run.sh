@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Starts two fresh Burrow servers on free loopback ports and drives the
+# first with Mastodon.py (a real client library); the second is the
+# remote account it follows.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+bin=target/debug/burrow
+[ -x "$bin" ] || cargo build --quiet
+python3 -c "import mastodon" 2>/dev/null || pip install --quiet mastodon.py
+work=$(mktemp -d)
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+pa=$(free_port); pb=$(free_port)
+pw='interop password'
+echo "$pw" | "$bin" init --data-dir "$work/a" --public-url "http://127.0.0.1:$pa" --listen "127.0.0.1:$pa" --username alice --password-stdin >/dev/null
+echo "$pw" | "$bin" init --data-dir "$work/b" --public-url "http://127.0.0.1:$pb" --listen "127.0.0.1:$pb" --username bob --password-stdin >/dev/null
+"$bin" serve --data-dir "$work/a" --allow-private-network 2>"$work/a.log" & a=$!
+"$bin" serve --data-dir "$work/b" --allow-private-network 2>"$work/b.log" & b=$!
+trap 'kill $a $b 2>/dev/null; wait $a $b 2>/dev/null; rm -rf "$work"' EXIT
+for port in $pa $pb; do
+  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/.well-known/nodeinfo" >/dev/null && break; sleep 0.1; done
+done
+python3 tests/interop/mastodon_py.py "http://127.0.0.1:$pa" "$pw" "bob@127.0.0.1:$pb"
