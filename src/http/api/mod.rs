@@ -9,6 +9,7 @@ pub mod instance;
 pub mod oauth;
 pub mod params;
 pub mod push;
+pub mod streaming;
 
 use crate::http::error::ApiError;
 use crate::state::AppState;
@@ -63,6 +64,7 @@ pub fn routes() -> Router<AppState> {
                 .put(push::update)
                 .delete(push::destroy),
         )
+        .merge(streaming::routes())
         .route("/api/{*rest}", any(unknown_endpoint))
         .layer(Extension(Arc::new(oauth::LoginLimiter::default())))
         // Browser-based apps (Elk, Phanpy) call the API from their own origin.

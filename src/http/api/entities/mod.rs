@@ -6,6 +6,7 @@
 pub mod account;
 pub mod application;
 pub mod instance;
+pub mod notification;
 pub mod push;
 pub mod status;
 
