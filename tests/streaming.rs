@@ -465,3 +465,79 @@ async fn an_event_stream_client_hears_the_same_update() {
         .unwrap()
         .contains("streamed as events"));
 }
+
+#[tokio::test]
+async fn the_instance_points_apps_at_the_streaming_server() {
+    let s = TestServer::start().await;
+    let v2: Value = client()
+        .get(s.url("/api/v2/instance"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let v1: Value = client()
+        .get(s.url("/api/v1/instance"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let base = format!("ws://{}", s.host);
+    assert_eq!(v2["configuration"]["urls"]["streaming"], base);
+    assert_eq!(v1["urls"]["streaming_api"], base);
+    // Apps append the path to what the instance advertises.
+    let token = token(&s, "read").await;
+    let url = format!("{base}/api/v1/streaming?stream=user&access_token={token}");
+    let (_ws, res) = tokio_tungstenite::connect_async(url).await.unwrap();
+    assert_eq!(res.status(), 101);
+}
+
+#[tokio::test]
+async fn a_client_that_falls_behind_is_closed_so_it_reloads() {
+    let s = TestServer::start().await;
+    let token = token(&s, "read").await;
+    let mut ws = connect(&s, &format!("?stream=user&access_token={token}")).await;
+    // The test and the server share one thread: the socket's task can't
+    // run while these are sent, so it finds itself far behind.
+    for _ in 0..burrow::events::EVENT_BUFFER * 2 {
+        s.state
+            .events
+            .send(burrow::events::Event::FiltersChanged)
+            .unwrap();
+    }
+    let frame = loop {
+        let msg = tokio::time::timeout(EVENT_WAIT, ws.next())
+            .await
+            .expect("the server answers in time")
+            .expect("a close frame comes before the end")
+            .unwrap();
+        if let Message::Close(frame) = msg {
+            break frame.expect("the close says why");
+        }
+    };
+    assert_eq!(u16::from(frame.code), 1013);
+}
+
+#[tokio::test]
+async fn stopping_the_server_ends_event_streams() {
+    let s = TestServer::start().await;
+    let token = token(&s, "read").await;
+    let mut res = client()
+        .get(s.url("/api/v1/streaming/public"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    // A graceful stop waits for open responses; an endless one must end.
+    tokio::time::timeout(EVENT_WAIT, s.stop())
+        .await
+        .expect("the server stops despite the open stream");
+    let ended = async { while let Ok(Some(_)) = res.chunk().await {} };
+    tokio::time::timeout(EVENT_WAIT, ended)
+        .await
+        .expect("the stream ends");
+}
