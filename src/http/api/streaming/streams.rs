@@ -190,10 +190,6 @@ impl Subscriptions {
         })
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.subs.is_empty()
-    }
-
     /// Adds a stream after checking the token may read it; subscribing
     /// twice to the same stream changes nothing.
     pub fn subscribe(&mut self, channel: Channel, stream: Vec<String>) -> Result2<()> {
