@@ -154,6 +154,11 @@ impl Server {
             tokio::spawn(crate::federation::inbox_worker::run(state.clone())),
             tokio::spawn(crate::push::run(state.clone())),
         ];
+        let stopping = state.clone();
+        let shutdown = async move {
+            shutdown.await;
+            stopping.stopping.send_replace(true);
+        };
         let result = axum::serve(self.listener, http::app(state))
             .with_graceful_shutdown(shutdown)
             .await;

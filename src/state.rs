@@ -51,6 +51,10 @@ pub struct Inner {
     pub delivery_first_retry_ms: std::sync::atomic::AtomicI64,
     /// Wakes the inbox worker when an activity is queued.
     pub inbox_wake: tokio::sync::Notify,
+    /// Becomes `true` when the server begins to stop. Streaming responses
+    /// never end by themselves, and a graceful shutdown waits for every
+    /// response: they watch this and end.
+    pub stopping: tokio::sync::watch::Sender<bool>,
     /// The owner's key, loaded once (parsing PKCS#8 on every signature
     /// would cost more than the signature).
     signing_key: RwLock<Option<Arc<SigningKey>>>,
@@ -83,6 +87,7 @@ impl AppState {
             events: tokio::sync::broadcast::channel(crate::events::EVENT_BUFFER).0,
             delivery_wake: tokio::sync::Notify::new(),
             inbox_wake: tokio::sync::Notify::new(),
+            stopping: tokio::sync::watch::Sender::new(false),
             delivery_first_retry_ms: std::sync::atomic::AtomicI64::new(
                 crate::federation::delivery::FIRST_RETRY_MS,
             ),

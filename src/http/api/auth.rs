@@ -97,8 +97,15 @@ async fn lookup(parts: &Parts, state: &AppState) -> Result<Option<Auth>, ApiErro
     let Some(bearer) = bearer(parts) else {
         return Ok(None);
     };
-    match authenticate_token(&state.store, &bearer)? {
-        Some(token) => Ok(Some(Auth { token })),
+    authenticate(state, &bearer).map(Some)
+}
+
+/// The `Auth` of a bearer string found elsewhere than `Auth` looks (the
+/// streaming API also takes it from `Sec-WebSocket-Protocol`); 401 when it
+/// is not one of ours.
+pub fn authenticate(state: &AppState, bearer: &str) -> Result<Auth, ApiError> {
+    match authenticate_token(&state.store, bearer)? {
+        Some(token) => Ok(Auth { token }),
         None => Err(ApiError::new(StatusCode::UNAUTHORIZED, INVALID_TOKEN)),
     }
 }

@@ -13,6 +13,7 @@ pub mod oauth;
 pub mod paging;
 pub mod params;
 pub mod push;
+pub mod streaming;
 
 pub mod account_actions;
 pub mod accounts_read;
@@ -96,6 +97,7 @@ pub fn routes() -> Router<AppState> {
         .merge(bookmarks::routes())
         .merge(polls::routes())
         .merge(media::routes())
+        .merge(streaming::routes())
         .route("/api/{*rest}", any(unknown_endpoint))
         .layer(Extension(Arc::new(oauth::LoginLimiter::default())))
         // Browser-based apps (Elk, Phanpy) call the API from their own origin.
