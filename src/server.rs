@@ -159,7 +159,14 @@ impl Server {
             shutdown.await;
             stopping.stopping.send_replace(true);
         };
-        let result = axum::serve(self.listener, http::app(state))
+        // Apps (and Rails habits) send `/api/v1/instance/`: the trailing
+        // slash is dropped before routing, as Mastodon accepts both.
+        let app = tower::Layer::layer(
+            &tower_http::normalize_path::NormalizePathLayer::trim_trailing_slash(),
+            http::app(state),
+        );
+        let service = axum::ServiceExt::<axum::extract::Request>::into_make_service(app);
+        let result = axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown)
             .await;
         // Queued work is durable; workers pick it up again at the next start.
