@@ -3,100 +3,13 @@
 //! API with the token.
 #![allow(dead_code)]
 
-use crate::common::{client, TestServer, PASSWORD};
+use crate::common::{client, TestServer};
 use serde_json::Value;
-
-const REDIRECT: &str = "org.example.burrowtest:/oauth";
-
-fn unescape(s: &str) -> String {
-    s.replace("&#x2f;", "/")
-        .replace("&#x27;", "'")
-        .replace("&#39;", "'")
-        .replace("&quot;", "\"")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
-}
-
-/// Values of the authorize page's hidden inputs.
-fn hidden_fields(html: &str) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    for chunk in html.split("<input type=\"hidden\" ").skip(1) {
-        let attr = |name: &str| {
-            let start = chunk.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
-            let end = start + chunk[start..].find('"').unwrap();
-            unescape(&chunk[start..end])
-        };
-        out.push((attr("name"), attr("value")));
-    }
-    out
-}
 
 /// Logs in as the owner with `scope` (an app registered for exactly
 /// those scopes) and returns the access token.
 pub async fn login(s: &TestServer, scope: &str) -> String {
-    let http = client();
-    let app: Value = http
-        .post(s.url("/api/v1/apps"))
-        .form(&[
-            ("client_name", "Burrow tests"),
-            ("redirect_uris", REDIRECT),
-            ("scopes", scope),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let client_id = app["client_id"].as_str().unwrap();
-    let html = http
-        .get(s.url("/oauth/authorize"))
-        .query(&[
-            ("client_id", client_id),
-            ("redirect_uri", REDIRECT),
-            ("response_type", "code"),
-            ("scope", scope),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let mut form = hidden_fields(&html);
-    form.push(("password".into(), PASSWORD.into()));
-    form.push(("decision".into(), "approve".into()));
-    let res = http
-        .post(s.url("/oauth/authorize"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 302, "the authorize form was refused");
-    let location = res.headers()["location"].to_str().unwrap().to_string();
-    let query = location.split_once('?').unwrap().1;
-    let code = url::form_urlencoded::parse(query.as_bytes())
-        .find(|(k, _)| k == "code")
-        .unwrap()
-        .1
-        .into_owned();
-    let token: Value = http
-        .post(s.url("/oauth/token"))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("client_id", client_id),
-            ("client_secret", app["client_secret"].as_str().unwrap()),
-            ("redirect_uri", REDIRECT),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    token["access_token"].as_str().unwrap().to_string()
+    crate::common::token(s, scope).await
 }
 
 /// What an API call answered.

@@ -222,6 +222,7 @@ pub async fn token(s: &TestServer, scopes: &str) -> String {
         .send()
         .await
         .unwrap();
+    assert_eq!(res.status(), 302, "the authorize form was refused");
     let location = res.headers()["location"].to_str().unwrap().to_string();
     let code = url::form_urlencoded::parse(location.split_once('?').unwrap().1.as_bytes())
         .find(|(k, _)| k == "code")
