@@ -138,6 +138,15 @@ async fn v1_instance_has_every_documented_key() {
         ],
     );
     assert_eq!(v["uri"], s.host);
+    // Apps offer a video picker when video is listed; uploads of video are
+    // refused, so only images may be claimed.
+    let types = v["configuration"]["media_attachments"]["supported_mime_types"]
+        .as_array()
+        .unwrap();
+    assert!(types
+        .iter()
+        .all(|t| t.as_str().unwrap().starts_with("image/")));
+    assert!(types.iter().any(|t| t == "image/webp"));
     assert_eq!(v["stats"]["user_count"], 1);
     assert_eq!(v["urls"]["streaming_api"], format!("ws://{}", s.host));
     assert!(v["thumbnail"].as_str().unwrap().starts_with("http"));

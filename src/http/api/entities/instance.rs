@@ -44,15 +44,10 @@ pub const VIDEO_SIZE_LIMIT: u64 = 40 * 1024 * 1024;
 pub const VIDEO_FRAME_RATE_LIMIT: u32 = 60;
 pub const VIDEO_MATRIX_LIMIT: u64 = 2_304_000;
 pub const MEDIA_DESCRIPTION_LIMIT: u32 = 1500;
-pub const SUPPORTED_MIME_TYPES: &[&str] = &[
-    "image/jpeg",
-    "image/png",
-    "image/gif",
-    "image/webp",
-    "video/mp4",
-    "video/webm",
-    "video/quicktime",
-];
+/// Only what the media code decodes. Apps offer the picker for what is
+/// listed here, so claiming video (which is refused) would let a person
+/// pick a clip and only learn at upload time that it cannot be posted.
+pub const SUPPORTED_MIME_TYPES: &[&str] = &["image/jpeg", "image/png", "image/gif", "image/webp"];
 
 /// What the builders need to know about this server.
 pub struct InstanceInfo {
