@@ -201,3 +201,87 @@ async fn resolve_finds_people_and_posts_on_other_servers() {
 fn urlencode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
+
+#[tokio::test]
+async fn featured_tags_are_kept_counted_and_federated() {
+    let s = TestServer::start().await;
+    let api = Api::login(&s, "read write").await;
+    post(&s, "Burrowing with #RustLang", Visibility::Public).await;
+    post(&s, "More #rustlang", Visibility::Unlisted).await;
+    post(&s, "Secret #rustlang", Visibility::Private).await;
+    post(&s, "About #pi", Visibility::Public).await;
+
+    let r = api.get("/api/v1/featured_tags/suggestions").await;
+    let names: Vec<&str> = r
+        .json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["pi", "rustlang"]);
+
+    let r = api
+        .post("/api/v1/featured_tags", json!({"name": "#RustLang"}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    assert_keys(
+        &r.json,
+        &["id", "name", "url", "statuses_count", "last_status_at"],
+    );
+    assert_eq!(r.json["name"], "RustLang");
+    // Mastodon writes the count as a string and the date without a time.
+    assert_eq!(r.json["statuses_count"], "1", "public posts only");
+    let day = r.json["last_status_at"].as_str().unwrap();
+    assert_eq!(day.len(), 10, "{day}");
+    let id = r.json["id"].as_str().unwrap().to_string();
+    // Featuring again returns the same record.
+    let again = api
+        .post("/api/v1/featured_tags", json!({"name": "rustlang"}))
+        .await;
+    assert_eq!(again.json["id"], id.as_str());
+
+    let bad = api
+        .post("/api/v1/featured_tags", json!({"name": "not a tag!"}))
+        .await;
+    assert_eq!(bad.status, 422, "{}", bad.json);
+    assert!(bad.json["error"].as_str().unwrap().contains("hashtag"));
+
+    let owner = s.state.store.owner().unwrap().unwrap().account_id;
+    let listed = api
+        .get(&format!("/api/v1/accounts/{owner}/featured_tags"))
+        .await;
+    assert_eq!(listed.json.as_array().unwrap().len(), 1);
+    let tag = api.get("/api/v1/tags/rustlang").await;
+    assert_eq!(tag.json["featuring"], true);
+    let collection: Value = client()
+        .get(s.url("/users/alice/collections/tags"))
+        .header("accept", "application/activity+json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let items = collection["orderedItems"]
+        .as_array()
+        .or(collection["items"].as_array())
+        .unwrap();
+    assert_eq!(items[0]["name"], "#RustLang");
+
+    let gone = api
+        .delete(&format!("/api/v1/featured_tags/{id}"), json!({}))
+        .await;
+    assert_eq!(gone.status, 200);
+    let again = api
+        .delete(&format!("/api/v1/featured_tags/{id}"), json!({}))
+        .await;
+    assert_eq!(again.status, 404);
+    assert_eq!(api.get("/api/v1/featured_tags").await.json, json!([]));
+    // Reading needs a token with read scope; writing needs write.
+    let reader = Api::login(&s, "read").await;
+    let r = reader
+        .post("/api/v1/featured_tags", json!({"name": "pi"}))
+        .await;
+    assert_eq!(r.status, 403);
+}

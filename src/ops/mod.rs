@@ -113,6 +113,7 @@ pub fn check_media_attachable(state: &AppState, id: u64, owner: u64) -> OpResult
 
 pub mod account_notes;
 pub mod domain_blocks;
+pub mod featured_tags;
 pub mod filters;
 pub mod lists;
 pub mod search;

@@ -27,6 +27,7 @@ pub mod push;
 pub mod account_notes;
 pub mod account_search;
 pub mod domain_blocks;
+pub mod featured_tags;
 pub mod filters;
 pub mod lists;
 pub mod tags;

@@ -201,8 +201,21 @@ pub async fn featured_tags(
     Path(name): Path<String>,
 ) -> Result<Response, ApiError> {
     let a = owner(&state, &name)?;
+    let items = state
+        .store
+        .featured_tags()?
+        .into_iter()
+        .map(|f| {
+            let key = f.display_name.to_lowercase();
+            serde_json::json!({
+                "type": "Hashtag",
+                "href": state.urls.tag(&key),
+                "name": format!("#{}", f.display_name),
+            })
+        })
+        .collect();
     Ok(super::activity_json(collection::inline(
         &state.urls.featured_tags(&a.username),
-        Vec::new(),
+        items,
     )))
 }

@@ -257,13 +257,13 @@ async fn account_lists(
     Ok(Json(out))
 }
 
-/// Featured tags are not kept yet: every account features none.
+/// Only the owner's featured tags are kept; remote accounts show none.
 async fn featured_tags(
     State(state): State<AppState>,
     auth: Option<Auth>,
     Path(id): Path<String>,
-) -> Result<Json<Vec<serde_json::Value>>, ApiError> {
+) -> Result<Json<Vec<super::entities::featured_tag::FeaturedTagEntity>>, ApiError> {
     check_optional(&auth, "read:accounts")?;
-    known_account(&state, &id)?;
-    Ok(Json(Vec::new()))
+    let a = known_account(&state, &id)?;
+    Ok(Json(super::featured_tags::entities(&state, a.id)?))
 }

@@ -1,7 +1,7 @@
 //! The small endpoints apps call at start-up or from side screens:
 //! preferences, hashtags and followed tags, and the features Burrow does
 //! not have (trends, announcements, scheduled posts, suggestions,
-//! endorsements, featured tags), answered with the empty shapes Mastodon
+//! endorsements), answered with the empty shapes Mastodon
 //! uses so apps show an empty screen instead of an error.
 
 use super::auth::Auth;
@@ -35,7 +35,6 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v1/scheduled_statuses", get(scheduled_statuses))
         .route("/api/v1/scheduled_statuses/{id}", get(scheduled_status))
-        .route("/api/v1/featured_tags", get(featured_tags))
         .route("/api/v1/endorsements", get(endorsements))
         .route("/api/v1/suggestions", get(suggestions))
         .route("/api/v2/suggestions", get(suggestions))
@@ -129,11 +128,6 @@ async fn scheduled_statuses(auth: Auth) -> Result<Json<Vec<Value>>, ApiError> {
 async fn scheduled_status(auth: Auth) -> Result<Json<Value>, ApiError> {
     auth.user("read:statuses")?;
     Err(ApiError::not_found("Record not found"))
-}
-
-async fn featured_tags(auth: Auth) -> Result<Json<Vec<Value>>, ApiError> {
-    auth.user("read:accounts")?;
-    Ok(Json(Vec::new()))
 }
 
 async fn endorsements(auth: Auth) -> Result<Json<Vec<Value>>, ApiError> {

@@ -18,6 +18,7 @@ pub mod streaming;
 pub mod account_actions;
 pub mod accounts_read;
 pub mod blocks;
+pub mod featured_tags;
 pub mod filters;
 pub mod follow_requests;
 pub mod listing;
@@ -90,6 +91,7 @@ pub fn routes() -> Router<AppState> {
         .merge(filters::routes())
         .merge(search::routes())
         .merge(misc::routes())
+        .merge(featured_tags::routes())
         .merge(statuses::routes())
         .merge(timelines::routes())
         .merge(notifications::routes())

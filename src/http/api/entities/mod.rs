@@ -13,6 +13,7 @@ pub mod push;
 pub mod status;
 pub mod status_edit;
 
+pub mod featured_tag;
 pub mod filter;
 pub mod list;
 pub mod relationship;

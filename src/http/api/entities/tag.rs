@@ -32,6 +32,6 @@ pub fn tag(state: &AppState, name: &str) -> Result<Tag> {
         url: state.urls.tag(name),
         history: Vec::new(),
         following: state.store.follows_tag(name)?,
-        featuring: false,
+        featuring: state.store.is_featured_tag(name)?,
     })
 }
