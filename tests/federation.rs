@@ -450,3 +450,101 @@ async fn profile_changes_reach_followers() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn votes_from_peers_are_counted_once_in_local_polls() {
+    let (a, b) = pair().await;
+    // alice follows bob, so bob's poll reaches her and she can vote on it.
+    follow(&a, &b, &format!("bob@{}", b.host)).await;
+    let poll = statuses::post(
+        &b.state,
+        statuses::NewStatus {
+            text: "tea or coffee?".into(),
+            visibility: Visibility::Public,
+            poll: Some(statuses::NewPoll {
+                options: vec!["tea".into(), "coffee".into()],
+                expires_in_secs: 3600,
+                multiple: false,
+            }),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    eventually("the poll arrives", || {
+        a.state.store.status_by_uri(&poll.uri).unwrap().is_some()
+    })
+    .await;
+    let there = a.state.store.status_by_uri(&poll.uri).unwrap().unwrap();
+    burrow::ops::polls::vote(&a.state, there.id, &[1])
+        .await
+        .unwrap();
+    eventually("bob counts alice's vote", || {
+        let p = b
+            .state
+            .store
+            .status(poll.id)
+            .unwrap()
+            .unwrap()
+            .poll
+            .unwrap();
+        p.voters_count == 1
+    })
+    .await;
+    let p = b
+        .state
+        .store
+        .status(poll.id)
+        .unwrap()
+        .unwrap()
+        .poll
+        .unwrap();
+    assert_eq!(p.options[0].votes, 0);
+    assert_eq!(p.options[1].votes, 1);
+    // The vote is not a reply: nothing in bob's threads or notifications.
+    assert_eq!(b.state.store.replies(poll.id).unwrap(), Vec::<u64>::new());
+
+    // The same vote delivered again (a retry, a replay) is not counted twice.
+    let alice_on_b = b
+        .state
+        .store
+        .account_by_uri(&a.url("/users/alice"))
+        .unwrap()
+        .unwrap();
+    let replay = serde_json::json!({
+        "id": format!("{}#votes/again", alice_on_b.uri),
+        "type": "Note",
+        "name": "coffee",
+        "attributedTo": alice_on_b.uri,
+        "inReplyTo": poll.uri,
+        "to": [b.url("/users/bob")],
+    });
+    let counted = burrow::ops::polls::remote_vote(&b.state, &alice_on_b, &replay)
+        .await
+        .unwrap();
+    assert!(counted, "recognised as a vote");
+    let again = replay
+        .as_object()
+        .map(|o| {
+            let mut o = o.clone();
+            o.insert("name".into(), "tea".into());
+            serde_json::Value::Object(o)
+        })
+        .unwrap();
+    burrow::ops::polls::remote_vote(&b.state, &alice_on_b, &again)
+        .await
+        .unwrap();
+    let p = b
+        .state
+        .store
+        .status(poll.id)
+        .unwrap()
+        .unwrap()
+        .poll
+        .unwrap();
+    assert_eq!(
+        (p.voters_count, p.options[0].votes, p.options[1].votes),
+        (1, 0, 1),
+        "a single-choice poll takes one vote per account"
+    );
+}

@@ -314,6 +314,9 @@ async fn create(state: &AppState, actor: &Account, object: &Value) -> OpResult<(
     if !NOTE_TYPES.contains(&kind_of(&doc)) {
         return Ok(());
     }
+    if super::polls::remote_vote(state, actor, &doc).await? {
+        return Ok(());
+    }
     store_remote_status(state, &doc, 0).await.map(|_| ())
 }
 

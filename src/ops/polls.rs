@@ -10,9 +10,57 @@ use crate::activitypub::activity;
 use crate::events::Event;
 use crate::federation::outbox;
 use crate::state::AppState;
+use crate::store::accounts::Account;
+use crate::store::poll_votes::VoteOutcome;
 use crate::store::statuses::Status;
 use crate::time_fmt::now_ms;
-use serde_json::json;
+use serde_json::{json, Value};
+
+/// A peer's vote: a Note with a `name` (the option's title) and no content,
+/// replying to one of the owner's polls. Returns `false` when `doc` is not
+/// a vote on a poll here, so the caller treats it as an ordinary reply.
+/// Votes after the poll closed, for unknown options, or repeated are
+/// dropped silently: the voter's server gets no answer to act on anyway.
+pub async fn remote_vote(state: &AppState, voter: &Account, doc: &Value) -> OpResult<bool> {
+    let Some(title) = doc.get("name").and_then(Value::as_str) else {
+        return Ok(false);
+    };
+    let has_content = doc
+        .get("content")
+        .and_then(Value::as_str)
+        .is_some_and(|c| !c.trim().is_empty());
+    let parent = match doc.get("inReplyTo") {
+        Some(Value::String(s)) => Some(s.as_str()),
+        Some(v) => v.get("id").and_then(Value::as_str),
+        None => None,
+    };
+    let Some(parent) = parent else {
+        return Ok(false);
+    };
+    if has_content {
+        return Ok(false);
+    }
+    let Some(status) = state.store.status_by_uri(parent)? else {
+        return Ok(false);
+    };
+    let Some(poll) = status.poll.as_ref().filter(|_| status.local) else {
+        return Ok(false);
+    };
+    if poll.expires_at_ms.is_some_and(|e| e <= now_ms()) {
+        return Ok(true);
+    }
+    let Some(choice) = poll.options.iter().position(|o| o.title == title) else {
+        return Ok(true);
+    };
+    let outcome = state
+        .store
+        .transact(|tx| tx.record_poll_vote(status.id, voter.id, choice))?;
+    if outcome == VoteOutcome::Counted {
+        durable(state).await?;
+        emit(state, Event::StatusUpdated(status.id));
+    }
+    Ok(true)
+}
 
 pub async fn vote(state: &AppState, status_id: u64, choices: &[usize]) -> OpResult<Status> {
     let owner = owner_account(state)?;

@@ -30,6 +30,7 @@ pub mod domain_blocks;
 pub mod featured_tags;
 pub mod filters;
 pub mod lists;
+pub mod poll_votes;
 pub mod tags;
 
 pub use codec::{decode, encode};
