@@ -298,3 +298,46 @@ async fn bad_updates_change_nothing() {
     }
     assert_eq!(me(&s, &t).await, before);
 }
+
+#[tokio::test]
+async fn follow_requests_count_counts_pending_requests() {
+    use burrow::store::accounts::Account;
+    use burrow::store::relations::{Rel, Relation};
+    let s = TestServer::start().await;
+    let tok = token(&s, "read write follow");
+    assert_eq!(me(&s, &tok).await["source"]["follow_requests_count"], 0);
+    let owner = s.state.store.owner().unwrap().unwrap().account_id;
+    let mut askers = Vec::new();
+    for name in ["carol", "dave"] {
+        let a = Account {
+            id: s.state.store.next_id(),
+            username: name.into(),
+            domain: Some("far.example".into()),
+            uri: format!("https://far.example/users/{name}"),
+            ..Default::default()
+        };
+        s.state.store.put_account(&a).unwrap();
+        let r = Relation {
+            id: s.state.store.next_id(),
+            activity_uri: format!("https://far.example/follows/{name}"),
+            ..Default::default()
+        };
+        s.state
+            .store
+            .transact(|tx| {
+                tx.set_relation(owner, Rel::RequestedBy, a.id, &r)
+                    .map(|_| ())
+            })
+            .unwrap();
+        askers.push(a.id);
+    }
+    assert_eq!(me(&s, &tok).await["source"]["follow_requests_count"], 2);
+    let res = client()
+        .post(s.url(&format!("/api/v1/follow_requests/{}/authorize", askers[0])))
+        .bearer_auth(&tok)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(me(&s, &tok).await["source"]["follow_requests_count"], 1);
+}

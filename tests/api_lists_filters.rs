@@ -463,3 +463,41 @@ async fn start_up_endpoints_answer_with_mastodons_shapes() {
     let r: Value = Api::anonymous(&s).get("/api/v1/preferences").await.json;
     assert!(r["error"].is_string());
 }
+
+#[tokio::test]
+async fn unfollowing_takes_an_account_out_of_every_list() {
+    let s = TestServer::start().await;
+    let api = Api::login(&s, SCOPES).await;
+    let friend = known(&s, "friend", true);
+    let other = known(&s, "other", true);
+    let mut lists = Vec::new();
+    for title in ["Friends", "Close friends"] {
+        let r = api.post_form("/api/v1/lists", &[("title", title)]).await;
+        let id = r.json["id"].as_str().unwrap().to_string();
+        let r = api
+            .post(
+                &format!("/api/v1/lists/{id}/accounts"),
+                json!({"account_ids": [friend.to_string(), other.to_string()]}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.json);
+        lists.push(id);
+    }
+    let r = api
+        .post(&format!("/api/v1/accounts/{friend}/unfollow"), json!({}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    for id in &lists {
+        let r = api.get(&format!("/api/v1/lists/{id}/accounts")).await;
+        let ids: Vec<&str> = r
+            .json
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, [other.to_string()], "list {id} after the unfollow");
+    }
+    let r = api.get(&format!("/api/v1/accounts/{friend}/lists")).await;
+    assert_eq!(r.json, json!([]));
+}

@@ -106,9 +106,13 @@ pub async fn unfollow(state: &AppState, id: u64) -> OpResult<Account> {
         &them.uri,
     );
     let jobs = outbox::jobs(state, &undo, outbox::account_inboxes(state, &[id])?);
+    // Lists hold only followed accounts (see `ops::lists::add_accounts`);
+    // like Mastodon, ending the follow takes the account out of them.
+    let lists = state.store.lists_for_account(id)?;
     commit(state, &jobs, |tx| {
         tx.remove_relation(owner.id, Rel::Following, id)?;
         tx.remove_relation(owner.id, Rel::Requested, id)?;
+        tx.remove_from_lists(id, &lists)?;
         Ok(())
     })
     .await?;
@@ -184,6 +188,8 @@ pub async fn block(state: &AppState, id: u64) -> OpResult<Account> {
     let block_id = activity::activity_id(&owner, "blocks", rid);
     let doc = activity::simple("Block", block_id.clone(), &owner, &them.uri, None);
     let jobs = outbox::jobs(state, &doc, outbox::account_inboxes(state, &[id])?);
+    // A block ends the follow, so the lists go too, as on unfollow.
+    let lists = state.store.lists_for_account(id)?;
     let r = Relation {
         id: rid,
         activity_uri: block_id,
@@ -200,6 +206,7 @@ pub async fn block(state: &AppState, id: u64) -> OpResult<Account> {
         ] {
             tx.remove_relation(owner.id, rel, id)?;
         }
+        tx.remove_from_lists(id, &lists)?;
         Ok(())
     })
     .await?;

@@ -153,6 +153,15 @@ impl Tx<'_> {
         Ok(true)
     }
 
+    /// Takes an account out of every list in `lists` (read just before
+    /// with `lists_for_account`), as when the owner stops following it.
+    pub fn remove_from_lists(&self, account: u64, lists: &[u64]) -> R<()> {
+        for list in lists {
+            self.remove_list_member(*list, account)?;
+        }
+        Ok(())
+    }
+
     /// Removes a member; returns whether it was one.
     pub fn remove_list_member(&self, list: u64, account: u64) -> R<bool> {
         let Some(entry) = self.remove(T::Relations, &member_key(list, account))? else {

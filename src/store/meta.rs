@@ -9,7 +9,7 @@ use sled::transaction::{ConflictableTransactionError, Transactional};
 pub const SCHEMA_VERSION: u32 = 1;
 
 const KEY_SCHEMA: &[u8] = b"schema_version";
-const KEY_OWNER: &[u8] = b"owner";
+pub(super) const KEY_OWNER: &[u8] = b"owner";
 
 /// The one local person: identity secrets kept apart from the public
 /// `Account` record so no serializer can leak them by accident.

@@ -26,6 +26,7 @@ pub mod push;
 
 pub mod account_notes;
 pub mod account_search;
+pub mod conversations;
 pub mod domain_blocks;
 pub mod featured_tags;
 pub mod filters;

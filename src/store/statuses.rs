@@ -205,6 +205,9 @@ impl Tx<'_> {
             a.last_status_at_ms = Some(a.last_status_at_ms.unwrap_or(0).max(s.created_at_ms));
             self.put_rec(T::Accounts, &s.account_id.to_be_bytes(), &a)?;
         }
+        if is_direct(s) {
+            self.file_in_conversation(s)?;
+        }
         Ok(())
     }
 
@@ -248,8 +251,17 @@ impl Tx<'_> {
             a.statuses_count = a.statuses_count.saturating_sub(1);
             self.put_rec(T::Accounts, &s.account_id.to_be_bytes(), &a)?;
         }
+        if is_direct(s) {
+            self.unfile_from_conversation(s)?;
+        }
         Ok(())
     }
+}
+
+/// Whether a status belongs in the owner's conversations: the same test
+/// the `direct` timeline and stream use, so the three always agree.
+fn is_direct(s: &Status) -> bool {
+    s.placed.contains(&super::timelines::direct())
 }
 
 type Result2<R> =

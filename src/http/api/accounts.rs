@@ -8,12 +8,10 @@ use crate::http::error::ApiError;
 use crate::ops::profile::ProfileUpdate;
 use crate::state::AppState;
 use crate::store::preferences::FieldSource;
+use crate::store::relations::Rel;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-
-/// Pending follow requests are not stored yet.
-const FOLLOW_REQUESTS_COUNT: u64 = 0;
 
 fn owner_entity(state: &AppState) -> Result<Response, ApiError> {
     let account = state
@@ -21,13 +19,10 @@ fn owner_entity(state: &AppState) -> Result<Response, ApiError> {
         .owner_account()?
         .ok_or_else(|| ApiError::not_found("Record not found"))?;
     let prefs = state.store.preferences()?;
-    Ok(Json(credential_account(
-        &account,
-        &prefs,
-        FOLLOW_REQUESTS_COUNT,
-        &state.urls,
-    ))
-    .into_response())
+    // Counted rather than kept as a counter: pending requests are few (a
+    // locked account answers them), and a count can never drift.
+    let requests = state.store.relation_accounts(Rel::RequestedBy)?.len() as u64;
+    Ok(Json(credential_account(&account, &prefs, requests, &state.urls)).into_response())
 }
 
 pub async fn verify_credentials(

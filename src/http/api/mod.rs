@@ -18,6 +18,7 @@ pub mod streaming;
 pub mod account_actions;
 pub mod accounts_read;
 pub mod blocks;
+pub mod conversations;
 pub mod featured_tags;
 pub mod filters;
 pub mod follow_requests;
@@ -97,6 +98,7 @@ pub fn routes() -> Router<AppState> {
         .merge(notifications::routes())
         .merge(markers::routes())
         .merge(bookmarks::routes())
+        .merge(conversations::routes())
         .merge(polls::routes())
         .merge(media::routes())
         .merge(streaming::routes())

@@ -10,9 +10,9 @@
 
 use crate::events::Event;
 use crate::http::api::auth::Auth;
-use crate::http::api::entities::account::{account, AccountEntity};
+use crate::http::api::entities::conversation::conversation;
 use crate::http::api::entities::notification::notification;
-use crate::http::api::entities::status::{status, StatusEntity};
+use crate::http::api::entities::status::status;
 use crate::state::AppState;
 use crate::store::relations::Rel;
 use crate::store::statuses::Status;
@@ -25,10 +25,6 @@ use std::sync::Arc;
 /// handful (home, notifications, a few hashtags); the bound keeps one
 /// connection from making every event cost hundreds of comparisons.
 pub const MAX_SUBSCRIPTIONS: usize = 32;
-
-/// Replies followed at most to find where a conversation began. Threads
-/// deeper than this are rare; the bound keeps one event's work small.
-const MAX_THREAD_WALK: usize = 64;
 
 /// The public timelines by where their statuses come from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -297,7 +293,14 @@ impl Subscriptions {
         for sub in hits {
             let (event, payload) = if sub.channel == Channel::Direct {
                 if conversation_json.is_none() {
-                    conversation_json = Some(encode(&conversation(state, &s)?));
+                    // The conversation the store filed the status under,
+                    // built as the REST API builds it; none when the
+                    // owner removed it meanwhile.
+                    let entity = match store.conversation_of(s.id)? {
+                        Some(c) => encode(&conversation(state, &c)?),
+                        None => None,
+                    };
+                    conversation_json = Some(entity);
                 }
                 ("conversation", conversation_json.clone().flatten())
             } else {
@@ -397,49 +400,6 @@ fn encode<T: Serialize>(value: &T) -> Option<Arc<str>> {
             None
         }
     }
-}
-
-/// Mastodon's `Conversation`, as the `direct` stream carries it.
-#[derive(Serialize, Debug)]
-pub struct ConversationEntity {
-    pub id: String,
-    pub unread: bool,
-    pub accounts: Vec<AccountEntity>,
-    pub last_status: Option<StatusEntity>,
-}
-
-/// The conversation a direct status belongs to. Its id is the id of the
-/// first status of the thread that is known here, so every reply in a
-/// thread updates the same conversation.
-fn conversation(state: &AppState, s: &Status) -> Result<ConversationEntity> {
-    let store = &state.store;
-    let owner_id = store.owner()?.map(|o| o.account_id).unwrap_or(0);
-    let mut root = s.id;
-    let mut parent = s.in_reply_to_id;
-    for _ in 0..MAX_THREAD_WALK {
-        let Some(p) = parent.map(|id| store.status(id)).transpose()?.flatten() else {
-            break;
-        };
-        root = p.id;
-        parent = p.in_reply_to_id;
-    }
-    let mut ids: Vec<u64> = std::iter::once(s.account_id)
-        .chain(s.mentions.iter().map(|m| m.account_id))
-        .filter(|id| *id != owner_id)
-        .collect();
-    ids.dedup();
-    let mut accounts = Vec::with_capacity(ids.len());
-    for id in ids {
-        if let Some(a) = store.account(id)? {
-            accounts.push(account(&a, &state.urls));
-        }
-    }
-    Ok(ConversationEntity {
-        id: root.to_string(),
-        unread: s.account_id != owner_id,
-        accounts,
-        last_status: Some(status(state, s)?),
-    })
 }
 
 #[cfg(test)]

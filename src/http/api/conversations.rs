@@ -1,0 +1,69 @@
+//! `/api/v1/conversations`: the owner's direct-message threads, most
+//! recently active first. Pages are cut by last-status id, and the `Link`
+//! header carries those ids, as Mastodon's does.
+
+use super::auth::Auth;
+use super::entities::conversation::{conversation, ConversationEntity};
+use super::listing::{empty_object, path_id};
+use super::paging::{self, link_header, paged, Links};
+use super::params::Params;
+use crate::http::error::ApiError;
+use crate::ops::conversations as ops;
+use crate::state::AppState;
+use axum::extract::{Path, State};
+use axum::http::Uri;
+use axum::response::Response;
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/conversations", get(list))
+        .route("/api/v1/conversations/{id}", delete(remove))
+        .route("/api/v1/conversations/{id}/read", post(read))
+}
+
+/// Mastodon's scopes: reading needs `read:statuses`; marking read and
+/// removing are `write:conversations`.
+async fn list(
+    State(state): State<AppState>,
+    auth: Auth,
+    uri: Uri,
+    p: Params,
+) -> Result<Response, ApiError> {
+    auth.user("read:statuses")?;
+    let page = paging::page(&p, paging::STATUSES_LIMIT);
+    let found = state.store.conversations_page(page)?;
+    let cursors: Vec<u64> = found.iter().map(|c| c.last_status_id).collect();
+    let mut out = Vec::with_capacity(found.len());
+    for c in &found {
+        out.push(conversation(&state, c)?);
+    }
+    let link = link_header(
+        &state,
+        uri.path(),
+        uri.query(),
+        Links::if_full(&cursors, page.limit),
+    );
+    Ok(paged(out, link))
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    auth.user("write:conversations")?;
+    ops::remove(&state, path_id(&id)?).await?;
+    Ok(empty_object())
+}
+
+async fn read(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Json<ConversationEntity>, ApiError> {
+    auth.user("write:conversations")?;
+    let c = ops::mark_read(&state, path_id(&id)?).await?;
+    Ok(Json(conversation(&state, &c)?))
+}
