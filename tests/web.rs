@@ -92,6 +92,20 @@ impl Browser {
         self.finish(res).await
     }
 
+    /// Sends a `multipart/form-data` form, as a browser sends a form
+    /// with file inputs.
+    async fn post_multipart(&mut self, path: &str, form: reqwest::multipart::Form) -> Page {
+        let res = self
+            .client
+            .post(format!("{}{}", self.base, path))
+            .header("cookie", self.cookie_header())
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        self.finish(res).await
+    }
+
     /// Logs in with the form, as a person would; returns the session's
     /// CSRF token read from the next page.
     async fn login(&mut self) -> String {
@@ -640,4 +654,355 @@ async fn wrong_passwords_are_refused_then_paused() {
     assert!(res.headers.contains_key("retry-after"));
     assert!(res.body.contains("Wait"));
     assert!(!b.cookies.contains_key("burrow_session"));
+}
+
+/// A small PNG, made here so the test depends on no file.
+fn png(w: u32, h: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(w, h, |x, _| image::Rgb([200, (x % 256) as u8, 40]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+fn file_part(bytes: Vec<u8>, name: &str) -> reqwest::multipart::Part {
+    reqwest::multipart::Part::bytes(bytes)
+        .file_name(name.to_string())
+        .mime_str("image/png")
+        .unwrap()
+}
+
+/// The compose form as a browser fills it in: token first, then the
+/// fields in page order.
+fn compose_form(csrf: &str, text: &str) -> reqwest::multipart::Form {
+    reqwest::multipart::Form::new()
+        .text("csrf", csrf.to_string())
+        .text("back", "/web/compose")
+        .text("spoiler_text", "")
+        .text("text", text.to_string())
+}
+
+fn posted_id(p: &Page) -> String {
+    assert_eq!(p.status, 303, "{}", p.body);
+    p.location()
+        .split("#s-")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no post anchor in {}", p.location()))
+        .to_string()
+}
+
+/// Uploads that no post took: a failed compose must leave none.
+fn stray_uploads(s: &TestServer) -> usize {
+    s.state
+        .store
+        .unattached_media_before(i64::MAX, 100)
+        .unwrap()
+        .len()
+}
+
+#[tokio::test]
+async fn the_owner_posts_images_with_alt_text_and_a_poll_from_the_compose_form() {
+    let s = TestServer::start().await;
+    let mut b = Browser::new(&s);
+    let csrf = b.login().await;
+    let api = Api {
+        s: &s,
+        token: token(&s, "read").await,
+    };
+
+    // The compose page offers labelled file, alt text and poll inputs.
+    let page = b.get("/web/compose").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains(r#"enctype="multipart/form-data""#));
+    for input in [
+        "media_0",
+        "description_0",
+        "media_3",
+        "poll_option_0",
+        "poll_expires_in",
+    ] {
+        assert!(
+            page.body.contains(&format!(r#"<label for="{input}">"#)),
+            "{input} has no label"
+        );
+    }
+
+    // A content warning and two images: the first described after its
+    // file (page order), the second before it.
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", csrf.clone())
+        .text("back", "/web/compose")
+        .text("spoiler_text", "bright colours")
+        .text("text", "two squares")
+        .part("media_0", file_part(png(24, 16), "first.png"))
+        .text("description_0", "An orange gradient, left to right")
+        .text("description_1", "A smaller <gradient> & more")
+        .part("media_1", file_part(png(8, 8), "second.png"))
+        .part("media_2", file_part(Vec::new(), ""))
+        .text("visibility", "public");
+    let id = posted_id(&b.post_multipart("/web/statuses", form).await);
+    assert_eq!(stray_uploads(&s), 0);
+
+    // The public page shows the images with their alt text, inside the
+    // content warning.
+    let public = client()
+        .get(s.url(&format!("/@alice/{id}")))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let cw = public
+        .find(r#"<details class="cw"><summary>bright colours</summary>"#)
+        .expect("the content warning is a <details>");
+    let alt = public
+        .find(r#"alt="An orange gradient, left to right""#)
+        .expect("the image carries its alt text");
+    assert!(cw < alt && alt < cw + public[cw..].find("</details>").unwrap());
+    assert!(public.contains(r#"alt="A smaller &lt;gradient&gt; &amp; more""#));
+    // And so does the owner's timeline.
+    let home = b.get("/web/home").await.body;
+    assert!(home.contains(r#"alt="An orange gradient, left to right""#));
+
+    // The API sees the same post: media in form order, alt text as
+    // description, the files served.
+    let st = api.json(&format!("/api/v1/statuses/{id}")).await;
+    assert_eq!(st["spoiler_text"], "bright colours");
+    assert_eq!(st["sensitive"], true);
+    let media = st["media_attachments"].as_array().unwrap();
+    assert_eq!(media.len(), 2);
+    assert_eq!(media[0]["description"], "An orange gradient, left to right");
+    assert_eq!(media[0]["meta"]["original"]["width"], 24);
+    assert_eq!(media[1]["description"], "A smaller <gradient> & more");
+    let file = client()
+        .get(media[0]["url"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(file.status(), 200);
+
+    // A poll: two of four choices filled in, several answers allowed.
+    let form = compose_form(&csrf, "soup or salad?")
+        .text("poll_option_0", "Soup")
+        .text("poll_option_1", "")
+        .text("poll_option_2", "Salad")
+        .text("poll_option_3", "")
+        .text("poll_expires_in", "3600")
+        .text("poll_multiple", "on")
+        .text("visibility", "unlisted");
+    let id = posted_id(&b.post_multipart("/web/statuses", form).await);
+    let st = api.json(&format!("/api/v1/statuses/{id}")).await;
+    assert_eq!(st["visibility"], "unlisted");
+    let poll = &st["poll"];
+    assert_eq!(poll["multiple"], true);
+    let titles: Vec<&str> = poll["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles, ["Soup", "Salad"]);
+    assert!(poll["expires_at"].is_string());
+    let page = b.get(&format!("/web/statuses/{id}")).await.body;
+    assert!(page.contains(r#"<ul class="poll">"#));
+}
+
+#[tokio::test]
+async fn bad_compose_forms_are_refused_with_a_page_and_leave_no_uploads() {
+    let s = TestServer::start().await;
+    let mut b = Browser::new(&s);
+    let csrf = b.login().await;
+    let before = s
+        .state
+        .store
+        .owner_account()
+        .unwrap()
+        .unwrap()
+        .statuses_count;
+
+    // No token, or a wrong one: refused, before any file is read.
+    let no_token = reqwest::multipart::Form::new()
+        .text("text", "forged")
+        .part("media_0", file_part(png(4, 4), "a.png"));
+    let p = b.post_multipart("/web/statuses", no_token).await;
+    assert_eq!(p.status, 403, "{}", p.body);
+    assert!(p.body.contains("security token"));
+    let file_first = reqwest::multipart::Form::new()
+        .part("media_0", file_part(png(4, 4), "a.png"))
+        .text("csrf", csrf.clone())
+        .text("text", "forged");
+    assert_eq!(
+        b.post_multipart("/web/statuses", file_first).await.status,
+        403
+    );
+    let wrong = compose_form("not-the-token", "forged");
+    assert_eq!(b.post_multipart("/web/statuses", wrong).await.status, 403);
+    let plain = b.post("/web/statuses", &[("text", "forged")]).await;
+    assert_eq!(plain.status, 403);
+
+    // Not an image: a readable page naming the file; the good image sent
+    // with it is deleted again.
+    let form = compose_form(&csrf, "oops")
+        .part("media_0", file_part(png(4, 4), "good.png"))
+        .part(
+            "media_1",
+            file_part(b"hello, not a picture".to_vec(), "notes.png"),
+        );
+    let p = b.post_multipart("/web/statuses", form).await;
+    assert_eq!(p.status, 422, "{}", p.body);
+    assert!(p.body.contains("Image 2 (notes.png)"), "{}", p.body);
+    assert_eq!(stray_uploads(&s), 0);
+
+    // Five images: one too many.
+    let mut form = compose_form(&csrf, "many");
+    for i in 0..5 {
+        form = form.part(format!("media_{i}"), file_part(png(4, 4), "x.png"));
+    }
+    let p = b.post_multipart("/web/statuses", form).await;
+    assert_eq!(p.status, 422, "{}", p.body);
+    assert!(p.body.contains("at most 4 images"), "{}", p.body);
+    assert_eq!(stray_uploads(&s), 0);
+
+    // Images and a poll together: the operation refuses, the images go.
+    let form = compose_form(&csrf, "both")
+        .part("media_0", file_part(png(4, 4), "x.png"))
+        .text("poll_option_0", "a")
+        .text("poll_option_1", "b");
+    let p = b.post_multipart("/web/statuses", form).await;
+    assert_eq!(p.status, 422, "{}", p.body);
+    assert!(p.body.contains("media or a poll"), "{}", p.body);
+    assert_eq!(stray_uploads(&s), 0);
+
+    // A file over the per-file limit is cut off while it arrives.
+    let big = vec![0u8; burrow::media::MAX_UPLOAD_BYTES + 1];
+    let form = compose_form(&csrf, "big").part("media_0", file_part(big, "big.png"));
+    let p = b.post_multipart("/web/statuses", form).await;
+    assert_eq!(p.status, 413, "{}", p.body);
+    assert!(
+        p.body.contains("Image 1 (big.png) is larger than 16 MiB"),
+        "{}",
+        p.body
+    );
+
+    let after = s
+        .state
+        .store
+        .owner_account()
+        .unwrap()
+        .unwrap()
+        .statuses_count;
+    assert_eq!(before, after, "no refused form posted anything");
+}
+
+#[tokio::test]
+async fn authorized_apps_are_listed_and_revoked_from_settings() {
+    let s = TestServer::start().await;
+    let api = Api {
+        s: &s,
+        token: token(&s, "read write").await,
+    };
+    assert_eq!(
+        api.get("/api/v1/accounts/verify_credentials")
+            .await
+            .status(),
+        200
+    );
+    let mut b = Browser::new(&s);
+    let csrf = b.login().await;
+    let page = b.get("/web/settings").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("<b>Test App</b>"), "{}", page.body);
+    assert!(page.body.contains("<code>read write</code>"));
+    let client_id = field(&page.body, "client_id");
+
+    // Without the token the form is refused and the app keeps access.
+    let p = b
+        .post("/web/settings/apps/revoke", &[("client_id", &client_id)])
+        .await;
+    assert_eq!(p.status, 403);
+    assert_eq!(
+        api.get("/api/v1/accounts/verify_credentials")
+            .await
+            .status(),
+        200
+    );
+
+    let p = b
+        .post(
+            "/web/settings/apps/revoke",
+            &[("csrf", &csrf), ("client_id", &client_id)],
+        )
+        .await;
+    assert_eq!(p.status, 303, "{}", p.body);
+    let res = api.get("/api/v1/accounts/verify_credentials").await;
+    assert_eq!(res.status(), 401);
+    let page = b.get("/web/settings?done=revoked").await.body;
+    assert!(!page.contains("<b>Test App</b>"));
+    assert!(page.contains("No app has access"));
+    // Revoking again says the access is already gone.
+    let p = b
+        .post(
+            "/web/settings/apps/revoke",
+            &[("csrf", &csrf), ("client_id", &client_id)],
+        )
+        .await;
+    assert_eq!(p.status, 404);
+}
+
+#[tokio::test]
+async fn servers_are_blocked_and_unblocked_from_settings() {
+    let s = TestServer::start().await;
+    let api = Api {
+        s: &s,
+        token: token(&s, "read").await,
+    };
+    let mut b = Browser::new(&s);
+    let csrf = b.login().await;
+    let page = b.get("/web/settings").await.body;
+    assert!(page.contains(r#"<label for="block_domain">"#));
+    assert!(page.contains("No server is blocked."));
+
+    let p = b
+        .post(
+            "/web/settings/domain_blocks",
+            &[
+                ("csrf", &csrf),
+                ("domain", "https://Spam.Example/"),
+                ("do", "block"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, 303, "{}", p.body);
+    assert_eq!(
+        api.json("/api/v1/domain_blocks").await,
+        serde_json::json!(["spam.example"])
+    );
+    let page = b.get("/web/settings").await.body;
+    assert!(page.contains("<span>spam.example</span>"));
+
+    let p = b
+        .post(
+            "/web/settings/domain_blocks",
+            &[("csrf", &csrf), ("domain", "not a domain"), ("do", "block")],
+        )
+        .await;
+    assert_eq!(p.status, 422);
+    assert!(p.body.contains("is not a domain name"));
+
+    let p = b
+        .post(
+            "/web/settings/domain_blocks",
+            &[
+                ("csrf", &csrf),
+                ("domain", "spam.example"),
+                ("do", "unblock"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, 303);
+    assert_eq!(
+        api.json("/api/v1/domain_blocks").await,
+        serde_json::json!([])
+    );
 }

@@ -169,6 +169,32 @@ impl Store {
         Ok(())
     }
 
+    /// Every access token. The owner grants a handful (one per app and
+    /// device), so a scan of the `token` keys is cheap and needs no index.
+    pub fn tokens(&self) -> Result<Vec<Token>> {
+        self.oauth
+            .scan_prefix(index_key("token", &[b""]))
+            .map(|kv| codec::decode(&kv?.1))
+            .collect()
+    }
+
+    /// Deletes every token (and refresh token) issued to an app, in one
+    /// step; returns the tokens deleted.
+    pub fn delete_tokens_of_app(&self, client_id: &str) -> Result<Vec<Token>> {
+        let tokens: Vec<Token> = self
+            .tokens()?
+            .into_iter()
+            .filter(|t| t.client_id == client_id)
+            .collect();
+        self.oauth.transaction(|t| {
+            for token in &tokens {
+                remove_token(t, token)?;
+            }
+            Ok::<_, ConflictableTransactionError<StoreError>>(())
+        })?;
+        Ok(tokens)
+    }
+
     /// The key that signs the authorize page's hidden field, made on first
     /// use. Kept in the store so a restart does not void open forms.
     pub fn oauth_form_secret(&self) -> Result<Vec<u8>> {
@@ -228,6 +254,24 @@ mod tests {
         store.delete_token(&new).unwrap();
         assert!(store.token("b").unwrap().is_none());
         assert!(store.token_by_refresh("rb").unwrap().is_none());
+    }
+
+    #[test]
+    fn tokens_are_listed_and_deleted_per_app() {
+        let store = Store::temporary().unwrap();
+        store.put_token(&token("a", Some("ra"))).unwrap();
+        store.put_token(&token("b", None)).unwrap();
+        let other = Token {
+            client_id: "other".into(),
+            ..token("c", None)
+        };
+        store.put_token(&other).unwrap();
+        store.put_code("a", &Code::default()).unwrap();
+        assert_eq!(store.tokens().unwrap().len(), 3);
+        assert_eq!(store.delete_tokens_of_app("c").unwrap().len(), 2);
+        assert!(store.token("a").unwrap().is_none());
+        assert!(store.token_by_refresh("ra").unwrap().is_none());
+        assert_eq!(store.tokens().unwrap(), vec![other]);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! post. Each is a plain form that calls the same operation the Mastodon
 //! API calls, then goes back to the page it came from.
 
+use super::compose_form::ComposePost;
 use super::owner::{back_of, render};
 use super::session::{local_path, Post, Session};
 use super::view::Viewer;
@@ -98,6 +99,82 @@ pub struct ComposeForm {
     in_reply_to_id: String,
     #[serde(default)]
     back: String,
+    #[serde(default)]
+    poll_option_0: String,
+    #[serde(default)]
+    poll_option_1: String,
+    #[serde(default)]
+    poll_option_2: String,
+    #[serde(default)]
+    poll_option_3: String,
+    /// Seconds, from the form's list of durations.
+    #[serde(default)]
+    poll_expires_in: String,
+    #[serde(default)]
+    poll_multiple: Option<String>,
+}
+
+/// How long a poll may run, as the compose form offers it (Mastodon's
+/// choices): seconds and label.
+pub const POLL_DURATIONS: &[(i64, &str)] = &[
+    (300, "5 minutes"),
+    (1800, "30 minutes"),
+    (3600, "1 hour"),
+    (21600, "6 hours"),
+    (86400, "1 day"),
+    (259200, "3 days"),
+    (604800, "7 days"),
+];
+/// The duration preselected in the form.
+pub const DEFAULT_POLL_SECS: i64 = 86400;
+
+/// The bounds the compose form shows and enforces in the browser (the
+/// operations enforce them again).
+pub fn compose_limits() -> minijinja::Value {
+    minijinja::context! {
+        media => (0..statuses::MAX_MEDIA_ATTACHMENTS).collect::<Vec<_>>(),
+        poll_options => (0..statuses::MAX_POLL_OPTIONS).collect::<Vec<_>>(),
+        poll_option_chars => statuses::MAX_POLL_OPTION_CHARS,
+        poll_durations => POLL_DURATIONS,
+        default_poll_secs => DEFAULT_POLL_SECS,
+        description_chars => crate::ops::media::MAX_DESCRIPTION_CHARS,
+        upload_mib => crate::media::MAX_UPLOAD_BYTES / (1024 * 1024),
+    }
+}
+
+impl ComposeForm {
+    /// The poll, when any option is filled in; the operation checks the
+    /// rest (2 to 4 options, their length, the duration).
+    fn poll(&self) -> Result<Option<NewPoll>, PageError> {
+        let options: Vec<String> = [
+            &self.poll_option_0,
+            &self.poll_option_1,
+            &self.poll_option_2,
+            &self.poll_option_3,
+        ]
+        .into_iter()
+        .map(|o| o.trim().to_string())
+        .filter(|o| !o.is_empty())
+        .collect();
+        if options.is_empty() {
+            return Ok(None);
+        }
+        let expires_in_secs = match self.poll_expires_in.trim() {
+            "" => DEFAULT_POLL_SECS,
+            v => v.parse().map_err(|_| {
+                PageError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "Please check your input",
+                    "Choose how long the poll runs from the list.",
+                )
+            })?,
+        };
+        Ok(Some(NewPoll {
+            options,
+            expires_in_secs,
+            multiple: self.poll_multiple.is_some(),
+        }))
+    }
 }
 
 fn parse_visibility(v: &str) -> Result<Visibility, PageError> {
@@ -113,24 +190,18 @@ fn parse_visibility(v: &str) -> Result<Visibility, PageError> {
     })
 }
 
+/// A new post from the compose form, with its images (uploaded while the
+/// form was read) or its poll. When posting fails, the images go again.
 pub async fn create(
     State(state): State<AppState>,
-    post: Post<ComposeForm>,
+    post: ComposePost<ComposeForm>,
 ) -> Result<Response, PageError> {
+    let result = post_status(&state, &post).await;
+    if result.is_err() {
+        post.discard_media(&state).await;
+    }
+    let (s, in_reply_to_id) = result?;
     let f = post.form;
-    let in_reply_to_id = match f.in_reply_to_id.trim() {
-        "" => None,
-        id => Some(parse_status_id(id)?),
-    };
-    let new = NewStatus {
-        text: f.text.replace("\r\n", "\n"),
-        spoiler_text: f.spoiler_text,
-        visibility: parse_visibility(&f.visibility)?,
-        in_reply_to_id,
-        application: Some("Web".into()),
-        ..Default::default()
-    };
-    let s = statuses::post(&state, new).await?;
     // From the compose page, a reply goes on to its thread, a post home.
     let to = if f.back.starts_with("/web/compose") || f.back.is_empty() {
         match in_reply_to_id {
@@ -141,6 +212,28 @@ pub async fn create(
         f.back
     };
     Ok(back_to(&to, Some(&s.id.to_string())))
+}
+
+async fn post_status(
+    state: &AppState,
+    post: &ComposePost<ComposeForm>,
+) -> Result<(crate::store::statuses::Status, Option<u64>), PageError> {
+    let f = &post.form;
+    let in_reply_to_id = match f.in_reply_to_id.trim() {
+        "" => None,
+        id => Some(parse_status_id(id)?),
+    };
+    let new = NewStatus {
+        text: f.text.replace("\r\n", "\n"),
+        spoiler_text: f.spoiler_text.clone(),
+        visibility: parse_visibility(&f.visibility)?,
+        in_reply_to_id,
+        media_ids: post.media_ids.clone(),
+        poll: f.poll()?,
+        application: Some("Web".into()),
+        ..Default::default()
+    };
+    Ok((statuses::post(state, new).await?, in_reply_to_id))
 }
 
 #[derive(Deserialize)]

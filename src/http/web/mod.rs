@@ -1,7 +1,9 @@
 //! HTML pages: setup, the public profile, static files.
 
+mod access;
 mod accounts;
 mod actions;
+mod compose_form;
 mod owner;
 pub mod profile;
 pub mod session;
@@ -36,7 +38,12 @@ pub fn routes() -> Router<AppState> {
         .route("/web/federated", get(owner::federated))
         .route("/web/notifications", get(owner::notifications))
         .route("/web/compose", get(actions::compose))
-        .route("/web/statuses", post(actions::create))
+        .route(
+            "/web/statuses",
+            post(actions::create).layer(axum::extract::DefaultBodyLimit::max(
+                compose_form::MAX_COMPOSE_BODY_BYTES,
+            )),
+        )
         .route("/web/statuses/{id}", get(owner::status).post(actions::act))
         .route(
             "/web/statuses/{id}/edit",
@@ -54,6 +61,8 @@ pub fn routes() -> Router<AppState> {
         .route("/web/settings", get(settings::show))
         .route("/web/settings/profile", post(settings::save_profile))
         .route("/web/settings/password", post(settings::change_password))
+        .route("/web/settings/apps/revoke", post(access::revoke_app))
+        .route("/web/settings/domain_blocks", post(access::domain_block))
         .route("/web/{list}", get(web_list))
         .route("/static/{file}", get(static_file))
 }

@@ -34,7 +34,8 @@ pub fn render(
             template,
             minijinja::context! {
                 csrf => session.csrf, back => back, nav => nav, me => me,
-                host => state.urls.host, owner_mode => true, ..ctx
+                host => state.urls.host, owner_mode => true,
+                compose_limits => super::actions::compose_limits(), ..ctx
             },
         )
         .map_err(PageError::internal)?;

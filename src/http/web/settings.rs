@@ -1,5 +1,6 @@
 //! Settings: the profile (name, bio, fields, locked, discoverable, default
-//! visibility), the password, and links to blocked and muted accounts.
+//! visibility), the password, links to blocked and muted accounts, and
+//! (from `access`) authorized apps and blocked servers.
 
 use super::owner::{back_of, render};
 use super::session::{Post, Session};
@@ -42,6 +43,8 @@ fn page(
             account => owner, prefs => prefs, fields => fields, notice => notice, error => error,
             max_note => crate::ops::profile::MAX_NOTE_CHARS,
             max_name => crate::ops::profile::MAX_DISPLAY_NAME_CHARS,
+            apps => super::access::apps(state)?,
+            blocked_domains => super::access::blocked_domains(state)?,
         },
     )?;
     *res.status_mut() = status;
@@ -57,6 +60,9 @@ pub async fn show(
     let notice = match q.done.as_str() {
         "profile" => Some("Your profile is saved."),
         "password" => Some("Your password is changed. Other browsers were logged out."),
+        "revoked" => Some("The app’s access is revoked: it is logged out everywhere."),
+        "blocked" => Some("The server is blocked."),
+        "unblocked" => Some("The server is unblocked."),
         _ => None,
     };
     page(
