@@ -528,9 +528,12 @@ async fn a_vote_in_a_remote_poll_reaches_its_author() {
     assert_eq!(res.status(), 200);
     let v: Value = res.json().await.unwrap();
     assert_eq!(v["own_votes"], json!([1]));
-    // bob's server receives a Note in reply to the poll named "coffee".
-    eventually("the vote reaches bob's server", || {
-        !b.state.store.replies(poll.id).unwrap().is_empty()
+    // bob's server receives a Note in reply to the poll named "coffee" and
+    // counts it as a vote, not as a reply.
+    eventually("the vote is counted on bob's server", || {
+        let p = b.state.store.status(poll.id).unwrap().unwrap().poll.unwrap();
+        p.voters_count == 1 && p.options[1].votes == 1
     })
     .await;
+    assert!(b.state.store.replies(poll.id).unwrap().is_empty());
 }
