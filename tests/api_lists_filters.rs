@@ -332,28 +332,20 @@ async fn filters_with_keywords_are_managed_and_matched() {
         content: html.into(),
         ..Default::default()
     };
-    let hits = burrow::ops::filters::matching(
-        &s.state,
-        "home",
-        &status("<p>That <b>season finale</b>!</p>"),
-    )
-    .unwrap();
+    use burrow::ops::filters::{Context, Filters};
+    let home = Filters::load(&s.state, Context::Home).unwrap();
+    let hits = home.matches(&status("<p>That <b>season finale</b>!</p>"));
     assert_eq!(hits.len(), 1);
     assert_eq!(hits[0].filter.title, "TV spoilers");
     assert_eq!(hits[0].keyword_matches, ["season finale"]);
-    let none = burrow::ops::filters::matching(
-        &s.state,
-        "notifications",
-        &status("<p>That season finale!</p>"),
-    )
-    .unwrap();
-    assert!(none.is_empty(), "another context");
-    let whole = burrow::ops::filters::matching(
-        &s.state,
-        "notifications",
-        &status("<p>cryptography is fine</p>"),
-    )
-    .unwrap();
+    let notes = Filters::load(&s.state, Context::Notifications).unwrap();
+    assert!(
+        notes
+            .matches(&status("<p>That season finale!</p>"))
+            .is_empty(),
+        "another context"
+    );
+    let whole = notes.matches(&status("<p>cryptography is fine</p>"));
     assert!(whole.is_empty(), "whole words only");
 
     // Validation and lookups.

@@ -531,7 +531,14 @@ async fn a_vote_in_a_remote_poll_reaches_its_author() {
     // bob's server receives a Note in reply to the poll named "coffee" and
     // counts it as a vote, not as a reply.
     eventually("the vote is counted on bob's server", || {
-        let p = b.state.store.status(poll.id).unwrap().unwrap().poll.unwrap();
+        let p = b
+            .state
+            .store
+            .status(poll.id)
+            .unwrap()
+            .unwrap()
+            .poll
+            .unwrap();
         p.voters_count == 1 && p.options[1].votes == 1
     })
     .await;

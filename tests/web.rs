@@ -1006,3 +1006,72 @@ async fn servers_are_blocked_and_unblocked_from_settings() {
         serde_json::json!([])
     );
 }
+
+#[tokio::test]
+async fn the_owners_filters_and_domain_blocks_apply_on_the_web_home() {
+    let (a, b) = pair().await;
+    let bob = burrow::federation::resolve_handle(&a.state, &format!("bob@{}", b.host))
+        .await
+        .unwrap();
+    follows::follow(&a.state, bob.id, Default::default())
+        .await
+        .unwrap();
+    eventually("the follow is accepted", || {
+        a.state.store.has_relation(Rel::Following, bob.id).unwrap()
+    })
+    .await;
+    for (title, action, word) in [("Spoilers", "warn", "finale"), ("Fruit", "hide", "durian")] {
+        burrow::ops::filters::create(
+            &a.state,
+            burrow::ops::filters::FilterInput {
+                title: Some(title.into()),
+                context: Some(vec!["home".into()]),
+                action: Some(action.into()),
+                keywords: vec![burrow::ops::filters::KeywordChange {
+                    keyword: Some(word.into()),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let mut uris = Vec::new();
+    for text in ["the finale tonight", "durian for breakfast", "just bread"] {
+        let st = statuses::post(
+            &b.state,
+            statuses::NewStatus {
+                text: text.into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        uris.push(st.uri);
+    }
+    eventually("bob's posts arrive", || {
+        uris.iter()
+            .all(|u| a.state.store.status_by_uri(u).unwrap().is_some())
+    })
+    .await;
+    let mut browser = Browser::new(&a);
+    browser.login().await;
+    let home = browser.get("/web/home").await.body;
+    assert!(
+        home.contains("<summary>Filtered: Spoilers</summary>"),
+        "{home}"
+    );
+    assert!(home.contains("the finale tonight"));
+    assert!(!home.contains("durian for breakfast"), "hidden by a filter");
+    assert!(home.contains("just bread"));
+
+    burrow::ops::domain_blocks::block(&a.state, &b.host)
+        .await
+        .unwrap();
+    let home = browser.get("/web/home").await.body;
+    assert!(
+        !home.contains("just bread"),
+        "a blocked server's posts leave"
+    );
+}

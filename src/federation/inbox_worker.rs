@@ -2,6 +2,7 @@
 //! two operations racing on the same records). Woken by the inbox
 //! endpoint; sleeps otherwise.
 
+use crate::ops::hiding::domain_hidden;
 use crate::ops::{inbound, OpError};
 use crate::state::AppState;
 use crate::store::inbox::InboxJob;
@@ -47,6 +48,11 @@ pub async fn apply(state: &AppState, mut job: InboxJob) -> bool {
         serde_json::from_slice::<serde_json::Value>(&job.body),
         state.store.account(job.signer_id),
     ) {
+        // The inbox refuses a blocked domain at the door; this catches
+        // what was queued before the owner blocked it.
+        (Ok(_), Ok(Some(signer))) if matches!(domain_hidden(state, signer.id), Ok(true)) => Err(
+            OpError::Forbidden(format!("{} is on a blocked domain", signer.uri)),
+        ),
         (Ok(activity), Ok(Some(signer))) => inbound::process(state, &signer, &activity).await,
         (Err(e), _) => Err(OpError::Invalid(format!("unreadable JSON: {e}"))),
         (_, Ok(None)) => Err(OpError::Invalid("the signer is no longer known".into())),

@@ -2,12 +2,14 @@
 //! that warn about or hide matching statuses in chosen places. Every
 //! change emits `FiltersChanged` so streaming apps refetch them.
 //!
-//! `matching` is what timelines and notifications call to apply them.
+//! `Filters` is how timelines, notifications, streaming and the web UI
+//! apply them: loaded once per request, asked once per status.
 
 use super::{durable, emit, OpError, OpResult};
 use crate::events::Event;
 use crate::state::AppState;
 use crate::store::filters::{Filter, Keyword};
+use crate::store::notifications::Notification;
 use crate::store::statuses::Status;
 use crate::time_fmt::now_ms;
 
@@ -250,36 +252,171 @@ pub struct FilterResult {
     pub status_matches: Vec<String>,
 }
 
-/// The filters in `context` that match a status's text: its content,
-/// content warning, poll options and media descriptions, as Mastodon
-/// checks them. Expired filters never match.
-pub fn matching(state: &AppState, context: &str, s: &Status) -> OpResult<Vec<FilterResult>> {
-    let now = now_ms();
-    let filters = state.store.filters()?;
-    let live: Vec<Filter> = filters
-        .into_iter()
-        .filter(|f| !f.is_expired(now) && f.context.iter().any(|c| c == context))
-        .collect();
-    if live.is_empty() {
-        return Ok(Vec::new());
+/// Where a list is shown, in Mastodon's filter contexts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Context {
+    /// The home timeline and lists.
+    Home,
+    Notifications,
+    /// The public, local, remote and hashtag timelines.
+    Public,
+    /// A status's ancestors and replies.
+    Thread,
+    /// One account's statuses.
+    Account,
+}
+
+impl Context {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Context::Home => "home",
+            Context::Notifications => "notifications",
+            Context::Public => "public",
+            Context::Thread => "thread",
+            Context::Account => "account",
+        }
     }
-    let text = searchable_text(s).to_lowercase();
-    Ok(live
-        .into_iter()
-        .filter_map(|f| {
-            let hits: Vec<String> = f
-                .keywords
-                .iter()
-                .filter(|k| keyword_matches(&text, &k.keyword.to_lowercase(), k.whole_word))
-                .map(|k| k.keyword.clone())
-                .collect();
-            (!hits.is_empty()).then(|| FilterResult {
+}
+
+/// What the owner's filters make of one status.
+#[derive(Clone, Debug)]
+pub enum Verdict {
+    /// Shown, with the `warn` (or `blur`) filters that matched, if any.
+    Shown(Vec<FilterResult>),
+    /// A `hide` filter matched: left out of the list altogether.
+    Hidden,
+}
+
+/// A live filter with its keywords lower-cased once, not once per status.
+#[derive(Debug)]
+struct Live {
+    filter: Filter,
+    /// (lower-cased keyword, whole word, the keyword as written).
+    keywords: Vec<(String, bool, String)>,
+}
+
+/// The owner's live filters for one context, read once per request (or
+/// per streamed event) and then asked about each status: timelines,
+/// notifications, streaming and the web UI all judge statuses here.
+#[derive(Debug, Default)]
+pub struct Filters {
+    /// The owner's own statuses are never filtered, as on Mastodon.
+    owner_id: u64,
+    live: Vec<Live>,
+}
+
+impl Filters {
+    /// No filters: what anyone but the owner gets (filters are the
+    /// owner's preference, not a moderation of the public pages).
+    pub fn none() -> Filters {
+        Filters::default()
+    }
+
+    /// The filters that apply in `context` now; expired ones are left out.
+    pub fn load(state: &AppState, context: Context) -> crate::store::Result<Filters> {
+        let now = now_ms();
+        let live: Vec<Live> = state
+            .store
+            .filters()?
+            .into_iter()
+            .filter(|f| !f.is_expired(now) && f.context.iter().any(|c| c == context.as_str()))
+            .map(|f| Live {
+                keywords: f
+                    .keywords
+                    .iter()
+                    .map(|k| (k.keyword.to_lowercase(), k.whole_word, k.keyword.clone()))
+                    .collect(),
                 filter: f,
-                keyword_matches: hits,
-                status_matches: Vec::new(),
             })
+            .collect();
+        if live.is_empty() {
+            return Ok(Filters::none());
+        }
+        let owner_id = state.store.owner()?.map(|o| o.account_id).unwrap_or(0);
+        Ok(Filters { owner_id, live })
+    }
+
+    /// The owner's `load` when the owner is looking, `none` otherwise.
+    pub fn for_viewer(
+        state: &AppState,
+        owner: bool,
+        context: Context,
+    ) -> crate::store::Result<Filters> {
+        if owner {
+            Filters::load(state, context)
+        } else {
+            Ok(Filters::none())
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.live.is_empty()
+    }
+
+    /// The filters whose keywords occur in a status's own text (its
+    /// content, content warning, poll options and media descriptions, as
+    /// Mastodon checks them). A boost has no text: see `verdict`.
+    pub fn matches(&self, s: &Status) -> Vec<FilterResult> {
+        if self.live.is_empty() {
+            return Vec::new();
+        }
+        let text = searchable_text(s).to_lowercase();
+        self.live
+            .iter()
+            .filter_map(|l| {
+                let hits: Vec<String> = l
+                    .keywords
+                    .iter()
+                    .filter(|(k, whole, _)| keyword_matches(&text, k, *whole))
+                    .map(|(_, _, written)| written.clone())
+                    .collect();
+                (!hits.is_empty()).then(|| FilterResult {
+                    filter: l.filter.clone(),
+                    keyword_matches: hits,
+                    status_matches: Vec::new(),
+                })
+            })
+            .collect()
+    }
+
+    /// Whether to show `s` and with which warnings. A boost is judged by
+    /// the boosted status; the owner's posts and boosts never match.
+    pub fn verdict(&self, state: &AppState, s: &Status) -> crate::store::Result<Verdict> {
+        if self.live.is_empty() || s.account_id == self.owner_id {
+            return Ok(Verdict::Shown(Vec::new()));
+        }
+        let inner = match s.reblog_of_id {
+            Some(id) => state.store.status(id)?,
+            None => None,
+        };
+        let shown = inner.as_ref().unwrap_or(s);
+        if shown.account_id == self.owner_id {
+            return Ok(Verdict::Shown(Vec::new()));
+        }
+        let results = self.matches(shown);
+        Ok(if results.iter().any(|r| r.filter.action == "hide") {
+            Verdict::Hidden
+        } else {
+            Verdict::Shown(results)
         })
-        .collect())
+    }
+
+    /// Whether a `hide` filter leaves `s` out; errors count as shown, so
+    /// a store hiccup never makes posts silently vanish.
+    pub fn hides(&self, state: &AppState, s: &Status) -> bool {
+        matches!(self.verdict(state, s), Ok(Verdict::Hidden))
+    }
+
+    /// Whether a notification is dropped because its status is hidden.
+    pub fn hides_notification(&self, state: &AppState, n: &Notification) -> bool {
+        if self.live.is_empty() {
+            return false;
+        }
+        match n.status_id.map(|id| state.store.status(id)) {
+            Some(Ok(Some(s))) => self.hides(state, &s),
+            _ => false,
+        }
+    }
 }
 
 /// Everything of a status a filter (or a search) reads, as plain text.

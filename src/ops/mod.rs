@@ -29,6 +29,7 @@ pub enum OpError {
 pub type OpResult<T> = Result<T, OpError>;
 
 pub mod follows;
+pub mod hiding;
 pub mod inbound;
 pub mod interactions;
 pub mod polls;

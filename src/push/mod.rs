@@ -78,6 +78,14 @@ pub async fn queue_notification(state: &AppState, id: u64) -> Result<usize, Stor
     let Some(n) = store.notification(id)? else {
         return Ok(0);
     };
+    // What the owner hides in the app is not pushed to their phone either.
+    let words =
+        crate::ops::filters::Filters::load(state, crate::ops::filters::Context::Notifications)?;
+    if crate::ops::hiding::domain_hidden(state, n.account_id)?
+        || words.hides_notification(state, &n)
+    {
+        return Ok(0);
+    }
     let Some(from) = store.account(n.account_id)? else {
         return Ok(0);
     };

@@ -12,6 +12,7 @@ use super::paging::{self, link_header, paged, Links};
 use super::params::Params;
 use super::statuses::{hidden_author, parse_id};
 use crate::http::error::ApiError;
+use crate::ops::filters::{Context, Filters};
 use crate::state::AppState;
 use crate::store::notifications::Notification;
 use crate::store::timelines::Page;
@@ -57,6 +58,7 @@ fn page_of(
     p: &Params,
 ) -> Result<(Vec<(Notification, NotificationEntity)>, Page), ApiError> {
     let page = paging::page(p, paging::NOTIFICATIONS_LIMIT);
+    let words = Filters::load(state, Context::Notifications)?;
     let types = p.list("types");
     let exclude = p.list("exclude_types");
     // An account id that is no number matches nobody.
@@ -70,10 +72,11 @@ fn page_of(
             && from.map_or(true, |x| x == n.account_id)
             && !hidden_author(state, n.account_id).unwrap_or(false)
             && intact(state, n)
+            && !words.hides_notification(state, n)
     })?;
     let mut out = Vec::with_capacity(list.len());
     for n in list {
-        if let Some(e) = notification(state, &n)? {
+        if let Some(e) = notification(state, &n, &words)? {
             out.push((n, e));
         }
     }
@@ -114,7 +117,9 @@ fn find(state: &AppState, id: u64) -> Result<(Notification, NotificationEntity),
         .notification(id)?
         .filter(|n| intact(state, n))
         .ok_or_else(|| ApiError::not_found("Record not found"))?;
-    let e = notification(state, &n)?.ok_or_else(|| ApiError::not_found("Record not found"))?;
+    let words = Filters::load(state, Context::Notifications)?;
+    let e =
+        notification(state, &n, &words)?.ok_or_else(|| ApiError::not_found("Record not found"))?;
     Ok((n, e))
 }
 
@@ -218,10 +223,13 @@ async fn unread_count(
         limit,
         ..Default::default()
     };
+    let words = Filters::load(&state, Context::Notifications)?;
     let n = state
         .store
         .notification_page(page, |n| {
-            !hidden_author(&state, n.account_id).unwrap_or(false) && intact(&state, n)
+            !hidden_author(&state, n.account_id).unwrap_or(false)
+                && intact(&state, n)
+                && !words.hides_notification(&state, n)
         })?
         .len();
     Ok(Json(count(n)).into_response())

@@ -9,6 +9,7 @@ use super::entities::tag::{tag, Tag};
 use super::listing;
 use super::params::Params;
 use crate::http::error::ApiError;
+use crate::ops::filters::Filters;
 use crate::ops::search::{self, Resolved};
 use crate::state::AppState;
 use crate::store::relations::Rel;
@@ -103,7 +104,7 @@ async fn search(
             }
         }
         found_statuses.truncate(limit);
-        out.statuses = statuses(&state, &found_statuses)?;
+        out.statuses = statuses(&state, &found_statuses, &Filters::none())?;
     }
     if wants("hashtags") {
         for name in search::find_tags(&state, &q, offset, limit)? {

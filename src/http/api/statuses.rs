@@ -4,15 +4,16 @@
 
 use super::auth::Auth;
 use super::entities::context::ContextEntity;
-use super::entities::status::{status, StatusEntity};
+use super::entities::status::{filtered_status, status, StatusEntity};
 use super::entities::status_edit;
 use super::paging::{self, link_header, paged, Links};
 use super::params::Params;
 use crate::http::error::ApiError;
+use crate::ops::filters::{Context, Filters};
 use crate::ops::interactions;
 use crate::ops::statuses::{EditStatus, NewPoll, NewStatus};
 use crate::state::AppState;
-use crate::store::relations::{Rel, StatusRel};
+use crate::store::relations::StatusRel;
 use crate::store::statuses::{Status, Visibility};
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
@@ -95,10 +96,10 @@ pub(crate) fn find(state: &AppState, raw: &str, owner: bool) -> Result<Status, A
     }
 }
 
-/// Whether the owner muted or blocked the author, so lists hide it.
+/// Whether the owner muted or blocked the author or their domain, so
+/// lists hide it.
 pub(crate) fn hidden_author(state: &AppState, account_id: u64) -> Result<bool, ApiError> {
-    Ok(state.store.has_relation(Rel::Muting, account_id)?
-        || state.store.has_relation(Rel::Blocking, account_id)?)
+    Ok(crate::ops::hiding::account_hidden(state, account_id)?)
 }
 
 fn json(e: StatusEntity) -> Response {
@@ -380,10 +381,13 @@ async fn context(
             );
         }
     }
+    let words = Filters::for_viewer(&state, owner, Context::Thread)?;
     let entities = |list: Vec<Status>| -> Result<Vec<StatusEntity>, ApiError> {
-        list.iter()
-            .map(|x| status(&state, x).map_err(ApiError::from))
-            .collect()
+        let mut out = Vec::with_capacity(list.len());
+        for x in &list {
+            out.extend(filtered_status(&state, x, &words)?);
+        }
+        Ok(out)
     };
     Ok(Json(ContextEntity {
         ancestors: entities(ancestors)?,

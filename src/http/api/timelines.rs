@@ -5,8 +5,10 @@ use super::auth::Auth;
 use super::entities::status::statuses;
 use super::paging::{self, link_header, paged, Links};
 use super::params::Params;
-use super::statuses::{can_see, hidden_author, is_owner, parse_id};
+use super::statuses::{can_see, is_owner, parse_id};
 use crate::http::error::ApiError;
+use crate::ops::filters::{Context, Filters};
+use crate::ops::hiding;
 use crate::state::AppState;
 use crate::store::relations::StatusRel;
 use crate::store::statuses::Status;
@@ -49,12 +51,22 @@ struct Filter {
     no_tags: Vec<String>,
     /// Already-hidden authors are not hidden on their own profile.
     keep_hidden_authors: bool,
+    /// The owner's keyword filters for this timeline's context (none for
+    /// anyone else): `hide` ones drop statuses while the page is filled,
+    /// so pages stay full and the `Link` cursors stay right.
+    words: Filters,
 }
 
 impl Filter {
-    fn from_params(p: &Params, owner: bool) -> Result<Filter, ApiError> {
+    fn from_params(
+        state: &AppState,
+        p: &Params,
+        owner: bool,
+        context: Context,
+    ) -> Result<Filter, ApiError> {
         Ok(Filter {
             owner,
+            words: Filters::for_viewer(state, owner, context)?,
             only_media: p.bool("only_media")?.unwrap_or(false),
             local_only: p.bool("local")?.unwrap_or(false),
             remote_only: p.bool("remote")?.unwrap_or(false),
@@ -85,21 +97,11 @@ impl Filter {
         if self.no_tags.iter().any(|t| s.tags.contains(t)) {
             return false;
         }
-        if self.owner && !self.keep_hidden_authors {
-            let mut authors = vec![s.account_id];
-            if let Some(inner) = s
-                .reblog_of_id
-                .and_then(|id| state.store.status(id).ok().flatten())
-            {
-                if !can_see(&inner, self.owner) {
-                    return false;
-                }
-                authors.push(inner.account_id);
+        if self.owner {
+            if !self.keep_hidden_authors && hiding::status_hidden(state, s).unwrap_or(true) {
+                return false;
             }
-            if authors
-                .iter()
-                .any(|a| hidden_author(state, *a).unwrap_or(true))
-            {
+            if self.words.hides(state, s) {
                 return false;
             }
         }
@@ -133,9 +135,17 @@ fn scan(
     })
 }
 
-fn respond(state: &AppState, uri: &Uri, ids: &[u64]) -> Result<Response, ApiError> {
+/// The page with its `Link` header, whose cursors are the page's own
+/// first and last ids (hidden statuses were skipped while scanning, so
+/// nothing between them is lost to paging).
+fn respond(
+    state: &AppState,
+    uri: &Uri,
+    ids: &[u64],
+    filter: &Filter,
+) -> Result<Response, ApiError> {
     let link = link_header(state, uri.path(), uri.query(), Links::around(ids));
-    Ok(paged(statuses(state, ids)?, link))
+    Ok(paged(statuses(state, ids, &filter.words)?, link))
 }
 
 async fn home(
@@ -146,9 +156,9 @@ async fn home(
 ) -> Result<Response, ApiError> {
     auth.user("read:statuses")?;
     let page = paging::page(&p, paging::STATUSES_LIMIT);
-    let filter = Filter::from_params(&p, true)?;
+    let filter = Filter::from_params(&state, &p, true, Context::Home)?;
     let ids = scan(&state, &[timelines::home()], page, &filter)?;
-    respond(&state, &uri, &ids)
+    respond(&state, &uri, &ids, &filter)
 }
 
 async fn public(
@@ -159,14 +169,14 @@ async fn public(
 ) -> Result<Response, ApiError> {
     let owner = is_owner(&auth, "read:statuses")?;
     let page = paging::page(&p, paging::STATUSES_LIMIT);
-    let filter = Filter::from_params(&p, owner)?;
+    let filter = Filter::from_params(&state, &p, owner, Context::Public)?;
     let name = if filter.local_only {
         timelines::local()
     } else {
         timelines::public()
     };
     let ids = scan(&state, &[name], page, &filter)?;
-    respond(&state, &uri, &ids)
+    respond(&state, &uri, &ids, &filter)
 }
 
 fn tag_names(p: &Params, key: &str) -> Vec<String> {
@@ -187,14 +197,14 @@ async fn tag(
 ) -> Result<Response, ApiError> {
     let owner = is_owner(&auth, "read:statuses")?;
     let page = paging::page(&p, paging::STATUSES_LIMIT);
-    let mut filter = Filter::from_params(&p, owner)?;
+    let mut filter = Filter::from_params(&state, &p, owner, Context::Public)?;
     filter.all_tags = tag_names(&p, "all");
     filter.no_tags = tag_names(&p, "none");
     let mut names = vec![timelines::tag(hashtag.trim_start_matches('#'))];
     names.extend(tag_names(&p, "any").iter().map(|t| timelines::tag(t)));
     names.dedup();
     let ids = scan(&state, &names, page, &filter)?;
-    respond(&state, &uri, &ids)
+    respond(&state, &uri, &ids, &filter)
 }
 
 /// Lists are managed elsewhere; this reads the timeline they fill. An
@@ -209,9 +219,9 @@ async fn list(
     auth.user("read:lists")?;
     let id = parse_id(&list_id)?;
     let page = paging::page(&p, paging::STATUSES_LIMIT);
-    let filter = Filter::from_params(&p, true)?;
+    let filter = Filter::from_params(&state, &p, true, Context::Home)?;
     let ids = scan(&state, &[timelines::list(id)], page, &filter)?;
-    respond(&state, &uri, &ids)
+    respond(&state, &uri, &ids, &filter)
 }
 
 async fn account(
@@ -227,7 +237,7 @@ async fn account(
         .account(parse_id(&id)?)?
         .ok_or_else(|| ApiError::not_found("Record not found"))?;
     let page = paging::page(&p, paging::STATUSES_LIMIT);
-    let mut filter = Filter::from_params(&p, owner)?;
+    let mut filter = Filter::from_params(&state, &p, owner, Context::Account)?;
     filter.keep_hidden_authors = true;
     filter.exclude_replies = p.bool("exclude_replies")?.unwrap_or(false);
     filter.exclude_reblogs = p.bool("exclude_reblogs")?.unwrap_or(false) || filter.only_media;
@@ -260,8 +270,8 @@ async fn account(
         } else {
             Vec::new()
         };
-        return respond(&state, &uri, &pinned);
+        return respond(&state, &uri, &pinned, &filter);
     }
     let ids = scan(&state, &[timelines::account(account.id)], page, &filter)?;
-    respond(&state, &uri, &ids)
+    respond(&state, &uri, &ids, &filter)
 }

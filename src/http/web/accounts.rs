@@ -185,6 +185,7 @@ pub async fn account(
     let owner = owner_account(&state)?;
     let a = account_or_404(&state, &id)?;
     let mut viewer = Viewer::owner(&state, &owner);
+    viewer.filtered_by(crate::ops::filters::Context::Account)?;
     let c = card(&state, &owner, &viewer, &a);
     let (statuses, next) = viewer.timeline(&timelines::account(a.id), q.max_id(), |_| true)?;
     render(

@@ -6,7 +6,8 @@ use super::profile::PageQuery;
 use super::session::Session;
 use super::view::{hidden_author, AccountView, Viewer};
 use crate::http::error::PageError;
-use crate::ops::owner_account;
+use crate::ops::filters::{Context, Filters};
+use crate::ops::{hiding, owner_account};
 use crate::state::AppState;
 use crate::store::notifications::Notification;
 use crate::store::timelines::{self, Page};
@@ -64,13 +65,14 @@ fn timeline_page(
 ) -> Result<Response, PageError> {
     let owner = owner_account(state)?;
     let mut viewer = Viewer::owner(state, &owner);
-    let (name, title) = match which {
-        "home" => (timelines::home(), "Home"),
-        "local" => (timelines::local(), "Local"),
-        _ => (timelines::public(), "Federated"),
+    let (name, title, context) = match which {
+        "home" => (timelines::home(), "Home", Context::Home),
+        "local" => (timelines::local(), "Local", Context::Public),
+        _ => (timelines::public(), "Federated", Context::Public),
     };
+    viewer.filtered_by(context)?;
     let (statuses, next) = viewer.timeline(&name, max_id, |s| {
-        s.account_id == owner.id || !hidden_author(state, s.account_id)
+        !hiding::status_hidden(state, s).unwrap_or(true)
     })?;
     render(
         state,
@@ -192,13 +194,15 @@ pub async fn notifications(
 ) -> Result<Response, PageError> {
     let owner = owner_account(&state)?;
     let mut viewer = Viewer::owner(&state, &owner);
+    viewer.filtered_by(Context::Notifications)?;
+    let words = Filters::load(&state, Context::Notifications)?;
     let list: Vec<Notification> = state.store.notification_page(
         Page {
             max_id: q.max_id(),
             limit: NOTIFICATIONS_PAGE,
             ..Default::default()
         },
-        |_| true,
+        |n| !hidden_author(&state, n.account_id) && !words.hides_notification(&state, n),
     )?;
     let next = (list.len() >= NOTIFICATIONS_PAGE)
         .then(|| list.last().map(|n| n.id.to_string()))
@@ -241,6 +245,9 @@ pub async fn status(
     };
     let mut viewer = Viewer::owner(&state, &owner);
     let view = viewer.status(&s).ok_or_else(gone)?;
+    // The post asked for is shown whatever the filters say; its thread
+    // is filtered as Mastodon filters threads.
+    viewer.filtered_by(Context::Thread)?;
     let (ancestors, descendants) = viewer.thread(&s);
     render(
         &state,

@@ -3,9 +3,10 @@
 //! permalinks and never gets a status that is not public or unlisted; the
 //! owner is sent to the owner pages and sees everything the store holds.
 
+use crate::ops::filters::{Context, Filters, Verdict};
 use crate::state::AppState;
 use crate::store::accounts::Account;
-use crate::store::relations::{Rel, StatusRel};
+use crate::store::relations::StatusRel;
 use crate::store::statuses::{Status, Visibility};
 use crate::store::timelines::Page;
 use crate::time_fmt::iso8601_ms;
@@ -113,6 +114,9 @@ pub struct StatusView {
     pub pinned: bool,
     pub mine: bool,
     pub can_boost: bool,
+    /// Titles of the owner's `warn` filters that matched: the page folds
+    /// the post away under them.
+    pub filtered: Option<String>,
 }
 
 /// Builds views for one page, remembering accounts it has looked up.
@@ -121,6 +125,9 @@ pub struct Viewer<'a> {
     /// The owner's account when the owner is looking; `None` for visitors.
     owner: Option<&'a Account>,
     accounts: HashMap<u64, Option<AccountView>>,
+    /// The owner's keyword filters for the page's context (none unless
+    /// set with `filtered_by`).
+    words: Filters,
 }
 
 fn short_date(ms: i64) -> String {
@@ -134,6 +141,7 @@ impl<'a> Viewer<'a> {
             state,
             owner: None,
             accounts: HashMap::new(),
+            words: Filters::none(),
         }
     }
 
@@ -142,7 +150,15 @@ impl<'a> Viewer<'a> {
             state,
             owner: Some(owner),
             accounts: HashMap::new(),
+            words: Filters::none(),
         }
+    }
+
+    /// Applies the owner's filters of `context` to the statuses shown
+    /// from now on: `hide` ones leave them out, `warn` ones fold them.
+    pub fn filtered_by(&mut self, context: Context) -> crate::store::Result<()> {
+        self.words = Filters::for_viewer(self.state, self.owner.is_some(), context)?;
+        Ok(())
     }
 
     pub fn is_owner(&self) -> bool {
@@ -258,6 +274,16 @@ impl<'a> Viewer<'a> {
         if !self.may_see(entry) || !self.may_see(&s) {
             return None;
         }
+        let filtered = match self.words.verdict(self.state, entry).ok()? {
+            Verdict::Hidden => return None,
+            Verdict::Shown(r) if r.is_empty() => None,
+            Verdict::Shown(r) => Some(
+                r.iter()
+                    .map(|x| x.filter.title.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+        };
         let account = self.account(s.account_id)?;
         let reply_to = match s.in_reply_to_account_id {
             Some(id) => self.account(id).map(|a| a.handle),
@@ -336,6 +362,7 @@ impl<'a> Viewer<'a> {
             can_boost: s.visibility.is_public(),
             account,
             boosted_by,
+            filtered,
         })
     }
 
@@ -352,7 +379,7 @@ impl<'a> Viewer<'a> {
         max_id: Option<u64>,
         mut keep: impl FnMut(&Status) -> bool,
     ) -> crate::store::Result<(Vec<StatusView>, Option<String>)> {
-        let store = &self.state.store;
+        let (state, store, words) = (self.state, &self.state.store, &self.words);
         let mut found = Vec::new();
         let ids = store.timeline_page(
             name,
@@ -362,7 +389,7 @@ impl<'a> Viewer<'a> {
                 ..Default::default()
             },
             |id| match store.status(id) {
-                Ok(Some(s)) if keep(&s) => {
+                Ok(Some(s)) if keep(&s) && !words.hides(state, &s) => {
                     found.push(s);
                     true
                 }
@@ -420,11 +447,10 @@ impl<'a> Viewer<'a> {
     }
 }
 
-/// Whether the owner hides this author (blocked or muted).
+/// Whether the owner hides this author (blocked, muted, or on a blocked
+/// domain); an error hides, so nothing unwanted slips through.
 pub fn hidden_author(state: &AppState, account_id: u64) -> bool {
-    let store = &state.store;
-    matches!(store.has_relation(Rel::Blocking, account_id), Ok(true))
-        || matches!(store.has_relation(Rel::Muting, account_id), Ok(true))
+    crate::ops::hiding::account_hidden(state, account_id).unwrap_or(true)
 }
 
 fn media_kind(media_type: &str) -> &'static str {

@@ -2,7 +2,8 @@
 //! `admin.report`, and the v2 `NotificationGroup` (each group of one).
 
 use super::account::{account, AccountEntity};
-use super::status::{status, StatusEntity};
+use super::status::{filtered_status, StatusEntity};
+use crate::ops::filters::Filters;
 use crate::state::AppState;
 use crate::store::notifications::Notification;
 use crate::store::Result;
@@ -89,14 +90,22 @@ fn report(state: &AppState, n: &Notification) -> Result<Option<ReportEntity>> {
     }))
 }
 
-/// The entity, or `None` when its account or status has vanished.
-pub fn notification(state: &AppState, n: &Notification) -> Result<Option<NotificationEntity>> {
+/// The entity, or `None` when its account or status has vanished or a
+/// `hide` filter of the owner's (`filters`) leaves its status out.
+pub fn notification(
+    state: &AppState,
+    n: &Notification,
+    filters: &Filters,
+) -> Result<Option<NotificationEntity>> {
     let Some(from) = state.store.account(n.account_id)? else {
         return Ok(None);
     };
     let st = match (is_status_type(&n.kind), n.status_id) {
         (true, Some(id)) => match state.store.status(id)? {
-            Some(s) => Some(status(state, &s)?),
+            Some(s) => match filtered_status(state, &s, filters)? {
+                Some(e) => Some(e),
+                None => return Ok(None),
+            },
             None => return Ok(None),
         },
         (true, None) => return Ok(None),

@@ -3,6 +3,8 @@
 //! `MediaAttachment`, `Context` pieces.
 
 use super::account::{account, AccountEntity};
+use super::filter::{filter_result, FilterResultEntity};
+use crate::ops::filters::{Filters, Verdict};
 use crate::state::AppState;
 use crate::store::relations::StatusRel;
 use crate::store::statuses::{Poll, RemoteMedia, Status};
@@ -89,7 +91,9 @@ pub struct StatusEntity {
     pub bookmarked: bool,
     pub pinned: bool,
     pub content: String,
-    pub filtered: Vec<Value>,
+    /// The owner's `warn` filters that matched (on a boost: on both the
+    /// boost and the boosted status, as Mastodon sends them).
+    pub filtered: Vec<FilterResultEntity>,
     pub reblog: Option<Box<StatusEntity>>,
     pub application: Option<ApplicationRef>,
     pub account: AccountEntity,
@@ -272,12 +276,35 @@ pub fn status(state: &AppState, s: &Status) -> Result<StatusEntity> {
     })
 }
 
-/// Entities for a list of ids, skipping any that vanished meanwhile.
-pub fn statuses(state: &AppState, ids: &[u64]) -> Result<Vec<StatusEntity>> {
+/// The entity as the owner's `filters` judge it: with the warnings that
+/// matched, or `None` when a `hide` filter leaves it out.
+pub fn filtered_status(
+    state: &AppState,
+    s: &Status,
+    filters: &Filters,
+) -> Result<Option<StatusEntity>> {
+    let results = match filters.verdict(state, s)? {
+        Verdict::Hidden => return Ok(None),
+        Verdict::Shown(r) => r,
+    };
+    let mut e = status(state, s)?;
+    if !results.is_empty() {
+        let entities: Vec<FilterResultEntity> = results.iter().map(filter_result).collect();
+        if let Some(inner) = e.reblog.as_mut() {
+            inner.filtered = entities.clone();
+        }
+        e.filtered = entities;
+    }
+    Ok(Some(e))
+}
+
+/// Entities for a list of ids, skipping any that vanished meanwhile or
+/// that `filters` hide.
+pub fn statuses(state: &AppState, ids: &[u64], filters: &Filters) -> Result<Vec<StatusEntity>> {
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
         if let Some(s) = state.store.status(*id)? {
-            out.push(status(state, &s)?);
+            out.extend(filtered_status(state, &s, filters)?);
         }
     }
     Ok(out)

@@ -12,11 +12,13 @@ use crate::events::Event;
 use crate::http::api::auth::Auth;
 use crate::http::api::entities::conversation::conversation;
 use crate::http::api::entities::notification::notification;
-use crate::http::api::entities::status::status;
+use crate::http::api::entities::status::filtered_status;
+use crate::ops::filters::{Context, Filters};
+use crate::ops::hiding;
 use crate::state::AppState;
 use crate::store::relations::Rel;
 use crate::store::statuses::Status;
-use crate::store::{timelines, Result, Store};
+use crate::store::{timelines, Result};
 use axum::http::StatusCode;
 use serde::Serialize;
 use std::sync::Arc;
@@ -113,6 +115,17 @@ impl Channel {
                     .map_err(|_| StreamError::new(StatusCode::UNAUTHORIZED, NO_LIST))
             }
             _ => Err(StreamError::new(StatusCode::BAD_REQUEST, UNKNOWN_STREAM)),
+        }
+    }
+
+    /// The filter context of the statuses this stream carries (Mastodon's
+    /// streaming server uses the same mapping); direct messages have none.
+    fn filter_context(&self) -> Option<Context> {
+        match self {
+            Channel::User | Channel::List(_) => Some(Context::Home),
+            Channel::Public { .. } | Channel::Hashtag { .. } => Some(Context::Public),
+            Channel::UserNotification => Some(Context::Notifications),
+            Channel::Direct => None,
         }
     }
 
@@ -284,10 +297,13 @@ impl Subscriptions {
                 Channel::Direct => placed(&timelines::direct()),
             })
             .collect();
-        if hits.is_empty() || hidden(store, &s, inner.as_ref())? {
+        if hits.is_empty() || hidden(state, &s, inner.as_ref())? {
             return Ok(Vec::new());
         }
-        let mut status_json = None;
+        // The payload differs by filter context (the `filtered` warnings),
+        // so it is built once per context, and left out where a `hide`
+        // filter drops the status.
+        let mut status_json: Vec<(Option<Context>, Option<Arc<str>>)> = Vec::new();
         let mut conversation_json = None;
         let mut out = Vec::with_capacity(hits.len());
         for sub in hits {
@@ -304,10 +320,20 @@ impl Subscriptions {
                 }
                 ("conversation", conversation_json.clone().flatten())
             } else {
-                if status_json.is_none() {
-                    status_json = Some(encode(&status(state, &s)?));
-                }
-                (event, status_json.clone().flatten())
+                let context = sub.channel.filter_context();
+                let payload = match status_json.iter().find(|(c, _)| *c == context) {
+                    Some((_, p)) => p.clone(),
+                    None => {
+                        let words = match context {
+                            Some(c) => Filters::load(state, c)?,
+                            None => Filters::none(),
+                        };
+                        let p = filtered_status(state, &s, &words)?.and_then(|e| encode(&e));
+                        status_json.push((context, p.clone()));
+                        p
+                    }
+                };
+                (event, payload)
             };
             if payload.is_some() {
                 out.push(Delivery {
@@ -341,10 +367,14 @@ impl Subscriptions {
         let muted = store
             .relation(Rel::Muting, n.account_id)?
             .is_some_and(|m| m.hide_notifications);
-        if muted || store.has_relation(Rel::Blocking, n.account_id)? {
+        if muted
+            || store.has_relation(Rel::Blocking, n.account_id)?
+            || hiding::domain_hidden(state, n.account_id)?
+        {
             return Ok(Vec::new());
         }
-        let Some(entity) = notification(state, &n)? else {
+        let words = Filters::load(state, Context::Notifications)?;
+        let Some(entity) = notification(state, &n, &words)? else {
             return Ok(Vec::new());
         };
         let Some(payload) = encode(&entity) else {
@@ -362,13 +392,14 @@ impl Subscriptions {
 }
 
 /// Whether the owner silenced someone the status is about: its author,
-/// the boosted author, or anyone it mentions (muted or blocked), or an
-/// author who blocks the owner. Mastodon's streaming server applies the
-/// same test.
-fn hidden(store: &Store, s: &Status, inner: Option<&Status>) -> Result<bool> {
+/// the boosted author, or anyone it mentions (muted or blocked), an
+/// author on a blocked domain, or an author who blocks the owner.
+/// Mastodon's streaming server applies the same test.
+fn hidden(state: &AppState, s: &Status, inner: Option<&Status>) -> Result<bool> {
+    let store = &state.store;
     let authors = std::iter::once(s.account_id).chain(inner.map(|i| i.account_id));
     for a in authors {
-        if store.has_relation(Rel::BlockedBy, a)? {
+        if store.has_relation(Rel::BlockedBy, a)? || hiding::domain_hidden(state, a)? {
             return Ok(true);
         }
     }
