@@ -534,3 +534,102 @@ async fn a_vote_in_a_remote_poll_reaches_its_author() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn refused_actions_change_nothing() {
+    let s = TestServer::start().await;
+    let writer = Api {
+        s: &s,
+        token: token(&s, "read write").await,
+    };
+    let reader = Api {
+        s: &s,
+        token: token(&s, "read").await,
+    };
+    let bad = Api {
+        s: &s,
+        token: "not-a-token".into(),
+    };
+    let st = post_status(&writer, &[("status", "keep me as I am")]).await;
+    let id = st["id"].as_str().unwrap().to_string();
+    let path = format!("/api/v1/statuses/{id}");
+
+    // A read-only token may do none of the actions; a bad token none.
+    for action in [
+        "favourite",
+        "reblog",
+        "bookmark",
+        "pin",
+        "mute",
+        "unfavourite",
+        "unreblog",
+        "unbookmark",
+        "unpin",
+        "unmute",
+    ] {
+        let p = format!("{path}/{action}");
+        assert_eq!(reader.post(&p, &[]).await.status(), 403, "{action}");
+        assert_eq!(bad.post(&p, &[]).await.status(), 401, "{action}");
+    }
+    let res = reader.put_json(&path, json!({"status": "changed"})).await;
+    assert_eq!(res.status(), 403);
+    assert_eq!(reader.delete(&path).await.status(), 403);
+    assert_eq!(bad.delete(&path).await.status(), 401);
+    let now = writer.json(&path).await;
+    for key in ["favourited", "reblogged", "bookmarked", "pinned", "muted"] {
+        assert_eq!(now[key], false, "{key}");
+    }
+    assert_eq!(now["content"], st["content"]);
+    assert_eq!(status_count(&s), 1);
+
+    // A malformed edit is refused and leaves no revision behind.
+    let long = "x".repeat(501);
+    for body in [
+        json!({"status": ""}),
+        json!({"status": long}),
+        json!({"status": "x", "sensitive": "perhaps"}),
+        json!({"status": "x", "media_ids": ["abc"]}),
+        json!({"status": "x", "poll": {"options": ["one"], "expires_in": 600}}),
+    ] {
+        let res = writer.put_json(&path, body.clone()).await;
+        assert_eq!(res.status(), 422, "{body}");
+        let err: Value = res.json().await.unwrap();
+        assert!(err["error"].as_str().is_some_and(|e| !e.is_empty()));
+    }
+    let now = writer.json(&path).await;
+    assert_eq!(now["content"], st["content"]);
+    assert!(now["edited_at"].is_null());
+    let history = writer.json(&format!("{path}/history")).await;
+    assert_eq!(history.as_array().unwrap().len(), 1);
+
+    // Unknown statuses, for every action and list.
+    for sub in [
+        "",
+        "/history",
+        "/source",
+        "/context",
+        "/reblogged_by",
+        "/favourited_by",
+    ] {
+        let p = format!("/api/v1/statuses/4242{sub}");
+        let res = writer.get(&p).await;
+        assert_eq!(res.status(), 404, "{p}");
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["error"], "Record not found", "{p}");
+    }
+    for action in [
+        "reblog",
+        "unreblog",
+        "bookmark",
+        "unbookmark",
+        "pin",
+        "unpin",
+        "mute",
+        "unmute",
+        "unfavourite",
+    ] {
+        let p = format!("/api/v1/statuses/4242/{action}");
+        assert_eq!(writer.post(&p, &[]).await.status(), 404, "{p}");
+    }
+    assert_eq!(status_count(&s), 1);
+}
