@@ -528,11 +528,30 @@ async fn a_vote_in_a_remote_poll_reaches_its_author() {
     assert_eq!(res.status(), 200);
     let v: Value = res.json().await.unwrap();
     assert_eq!(v["own_votes"], json!([1]));
-    // bob's server receives a Note in reply to the poll named "coffee".
+    // bob's server counts the vote (a Note named "coffee") on the option,
+    // and keeps it out of the thread.
     eventually("the vote reaches bob's server", || {
-        !b.state.store.replies(poll.id).unwrap().is_empty()
+        let p = b
+            .state
+            .store
+            .status(poll.id)
+            .unwrap()
+            .unwrap()
+            .poll
+            .unwrap();
+        p.voters_count == 1
     })
     .await;
+    let p = b
+        .state
+        .store
+        .status(poll.id)
+        .unwrap()
+        .unwrap()
+        .poll
+        .unwrap();
+    assert_eq!((p.options[0].votes, p.options[1].votes), (0, 1));
+    assert!(b.state.store.replies(poll.id).unwrap().is_empty());
 }
 
 #[tokio::test]
