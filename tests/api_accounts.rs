@@ -341,3 +341,48 @@ async fn follow_requests_count_counts_pending_requests() {
     assert_eq!(res.status(), 200);
     assert_eq!(me(&s, &tok).await["source"]["follow_requests_count"], 1);
 }
+
+#[tokio::test]
+async fn oversized_and_unauthorized_updates_change_nothing() {
+    let s = TestServer::start().await;
+    let t = token(&s, "read write");
+    let before = me(&s, &t).await;
+    let url = s.url("/api/v1/accounts/update_credentials");
+    let form = reqwest::multipart::Form::new()
+        .text("display_name", "Changed")
+        .part(
+            "avatar",
+            reqwest::multipart::Part::bytes(vec![0u8; 3 * 1024 * 1024])
+                .file_name("big.png")
+                .mime_str("image/png")
+                .unwrap(),
+        );
+    let res = client()
+        .patch(&url)
+        .bearer_auth(&t)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 413);
+    assert!(res.json::<Value>().await.unwrap()["error"].is_string());
+
+    let reader = token(&s, "read");
+    let res = client()
+        .patch(&url)
+        .bearer_auth(&reader)
+        .form(&[("display_name", "Changed")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    let res = client()
+        .patch(&url)
+        .bearer_auth("not-a-token")
+        .form(&[("display_name", "Changed")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    assert_eq!(me(&s, &t).await, before);
+}

@@ -553,3 +553,99 @@ async fn errors_are_mastodons() {
     let r = api.get("/api/v1/accounts/lookup?acct=alice").await;
     assert_eq!(r.json["id"], me.to_string());
 }
+
+#[tokio::test]
+async fn unknown_accounts_requests_and_endpoints_are_refused() {
+    let s = TestServer::start().await;
+    let api = Api::login(&s, SCOPES).await;
+    let reader = Api::login(&s, "read").await;
+    let x = stranger(&s, "xavier", "far.example");
+    follows_owner(&s, x).await;
+
+    // Every action on an account that does not exist.
+    for action in [
+        "follow",
+        "unfollow",
+        "block",
+        "unblock",
+        "mute",
+        "unmute",
+        "remove_from_followers",
+        "note",
+    ] {
+        let r = api
+            .post(&format!("/api/v1/accounts/123456789/{action}"), json!({}))
+            .await;
+        assert_eq!(r.status, 404, "{action}: {}", r.json);
+        assert_eq!(r.json["error"], "Record not found");
+        let r = reader
+            .post(&format!("/api/v1/accounts/{x}/{action}"), json!({}))
+            .await;
+        assert_eq!(r.status, 403, "{action} with a read-only token");
+    }
+    for sub in ["following", "statuses", "featured_tags", "lists"] {
+        let p = format!("/api/v1/accounts/123456789/{sub}");
+        assert_eq!(api.get(&p).await.status, 404, "{p}");
+    }
+    // Relationships with unknown ids skip them, as Mastodon does.
+    let r = api
+        .get(&format!(
+            "/api/v1/accounts/relationships?id[]={x}&id[]=123456789"
+        ))
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json.as_array().unwrap().len(), 1);
+    assert_eq!(r.json[0]["id"], x.to_string());
+    let rel = &r.json[0];
+    assert_eq!(
+        (
+            rel["following"].as_bool(),
+            rel["blocking"].as_bool(),
+            rel["muting"].as_bool()
+        ),
+        (Some(false), Some(false), Some(false)),
+        "refused actions changed nothing"
+    );
+
+    // Follow requests: unknown ids, read-only tokens.
+    for verb in ["authorize", "reject"] {
+        let r = api
+            .post(
+                &format!("/api/v1/follow_requests/123456789/{verb}"),
+                json!({}),
+            )
+            .await;
+        assert_eq!(r.status, 404, "{verb}");
+        let r = reader
+            .post(&format!("/api/v1/follow_requests/{x}/{verb}"), json!({}))
+            .await;
+        assert_eq!(r.status, 403, "{verb}");
+    }
+    assert_eq!(
+        Api::anonymous(&s)
+            .get("/api/v1/follow_requests")
+            .await
+            .status,
+        401
+    );
+
+    // Domain blocks need a domain and a write token.
+    let r = api.post("/api/v1/domain_blocks", json!({})).await;
+    assert_eq!(r.status, 422);
+    let r = api.delete("/api/v1/domain_blocks", json!({})).await;
+    assert_eq!(r.status, 422);
+    let r = reader
+        .post("/api/v1/domain_blocks", json!({"domain": "far.example"}))
+        .await;
+    assert_eq!(r.status, 403);
+    assert_eq!(api.get("/api/v1/domain_blocks").await.json, json!([]));
+
+    // Endpoints Burrow does not have answer 404 in JSON, not HTML.
+    for path in ["/api/v1/nothing_here", "/api/v2/admin/accounts"] {
+        let r = api.get(path).await;
+        assert_eq!(r.status, 404, "{path}");
+        assert!(r.json["error"].is_string(), "{path}: {}", r.json);
+    }
+    let r = api.get("/api/v1/suggestions").await;
+    assert_eq!((r.status, r.json.clone()), (200, json!([])));
+}

@@ -493,3 +493,228 @@ async fn unfollowing_takes_an_account_out_of_every_list() {
     let r = api.get(&format!("/api/v1/accounts/{friend}/lists")).await;
     assert_eq!(r.json, json!([]));
 }
+
+/// Stores a public post by `author` already placed in `timelines`, as
+/// the inbox worker leaves one from a followed account.
+fn arrived(s: &TestServer, author: u64, n: usize, timelines: &[String]) -> u64 {
+    let id = s.state.store.next_id();
+    let st = Status {
+        id,
+        uri: format!("https://far.example/statuses/{id}"),
+        account_id: author,
+        content: format!("<p>post {n}</p>"),
+        visibility: Visibility::Public,
+        created_at_ms: 1_767_323_045_007 + n as i64,
+        placed: timelines.to_vec(),
+        ..Default::default()
+    };
+    s.state.store.transact(|tx| tx.insert_status(&st)).unwrap();
+    id
+}
+
+#[tokio::test]
+async fn a_list_timeline_pages_with_links() {
+    let s = TestServer::start().await;
+    let api = Api::login(&s, SCOPES).await;
+    let friend = known(&s, "friend", true);
+    let r = api.post("/api/v1/lists", json!({"title": "Friends"})).await;
+    let list = r.json["id"].as_str().unwrap().to_string();
+    let names = [timelines::home(), timelines::list(list.parse().unwrap())];
+    let mut ids: Vec<String> = (0..5)
+        .map(|n| arrived(&s, friend, n, &names).to_string())
+        .collect();
+    ids.reverse();
+    let path = format!("/api/v1/timelines/list/{list}");
+    let got = |r: &Answer| -> Vec<String> {
+        r.json
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let r = api.get(&format!("{path}?limit=2")).await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    assert_eq!(got(&r), ids[..2]);
+    assert_eq!(r.json[0]["account"]["id"], friend.to_string());
+    let next = r.link_to("next").expect("a full page links onwards");
+    assert!(
+        next.starts_with(&s.base) && next.contains("limit=2"),
+        "{next}"
+    );
+    assert!(next.contains(&format!("max_id={}", ids[1])), "{next}");
+    let r = api.get(&next).await;
+    assert_eq!(got(&r), ids[2..4]);
+    let r = api.get(&format!("{path}?since_id={}", ids[2])).await;
+    assert_eq!(got(&r), ids[..2]);
+    let r = api.get(&format!("{path}?min_id={}&limit=1", ids[4])).await;
+    assert_eq!(got(&r), ids[3..4]);
+    let r = api.get(&format!("{path}?max_id={}", ids[4])).await;
+    assert_eq!(r.json, json!([]));
+    assert!(r.link.is_none(), "an empty page has no links");
+
+    // Reading lists needs read:lists; a statuses-only token is refused.
+    let r = Api::login(&s, "read:statuses").await.get(&path).await;
+    assert_eq!(r.status, 403);
+    let r = Api::anonymous(&s).get(&path).await;
+    assert_eq!(r.status, 401);
+    assert_eq!(api.get("/api/v1/timelines/list/abc").await.status, 404);
+}
+
+#[tokio::test]
+async fn lists_and_filters_refuse_unknown_ids_scopes_and_bad_input() {
+    let s = TestServer::start().await;
+    let api = Api::login(&s, SCOPES).await;
+    let friend = known(&s, "friend", true).to_string();
+    let r = api.post("/api/v1/lists", json!({"title": "Friends"})).await;
+    let list = r.json["id"].as_str().unwrap().to_string();
+
+    // Unknown lists, for every verb.
+    for path in ["/api/v1/lists/4242", "/api/v1/lists/abc"] {
+        assert_eq!(api.get(path).await.status, 404, "{path}");
+        let r = api.put(path, json!({"title": "x"})).await;
+        assert_eq!(r.status, 404, "{path}");
+        assert_eq!(r.json["error"], "Record not found");
+        assert_eq!(api.delete(path, json!({})).await.status, 404, "{path}");
+        let members = format!("{path}/accounts");
+        assert_eq!(api.get(&members).await.status, 404, "{members}");
+        let r = api.post(&members, json!({"account_ids": [friend]})).await;
+        assert_eq!(r.status, 404, "{members}");
+    }
+    // Bad changes leave the list as it was; unknown members add nobody.
+    let path = format!("/api/v1/lists/{list}");
+    for bad in [
+        json!({"title": ""}),
+        json!({"title": "x", "replies_policy": "all"}),
+    ] {
+        let r = api.put(&path, bad.clone()).await;
+        assert_eq!(r.status, 422, "{bad}");
+    }
+    let r = api.get(&path).await;
+    assert_eq!(
+        (r.json["title"].as_str(), r.json["replies_policy"].as_str()),
+        (Some("Friends"), Some("list"))
+    );
+    let members = format!("{path}/accounts");
+    let r = api
+        .post(&members, json!({"account_ids": [friend, "4242"]}))
+        .await;
+    assert_eq!(r.status, 404, "{}", r.json);
+    assert_eq!(api.get(&members).await.json, json!([]));
+
+    // A read-only token changes nothing; a bad token reads nothing.
+    let reader = Api::login(&s, "read").await;
+    assert_eq!(reader.get(&path).await.status, 200);
+    assert_eq!(
+        reader.put(&path, json!({"title": "Mine"})).await.status,
+        403
+    );
+    assert_eq!(reader.delete(&path, json!({})).await.status, 403);
+    let r = reader
+        .post(&members, json!({"account_ids": [friend]}))
+        .await;
+    assert_eq!(r.status, 403);
+    let bad = Api::with_token(&s, "not-a-token");
+    assert_eq!(bad.get("/api/v1/lists").await.status, 401);
+    assert_eq!(api.get(&path).await.json["title"], "Friends");
+
+    // Filters: a v1 filter is one keyword; filtered statuses are none.
+    let r = api
+        .post(
+            "/api/v2/filters",
+            json!({"title": "Noise", "context": ["home"],
+                   "keywords_attributes": [{"keyword": "crypto"}]}),
+        )
+        .await;
+    let filter = r.json["id"].as_str().unwrap().to_string();
+    let kw = r.json["keywords"][0]["id"].as_str().unwrap().to_string();
+    let v1 = api.get(&format!("/api/v1/filters/{kw}")).await;
+    assert_eq!(v1.status, 200);
+    assert_eq!(v1.json["id"], kw.as_str());
+    assert_eq!(v1.json["phrase"], "crypto");
+    assert_eq!(v1.json["context"], json!(["home"]));
+    for path in [
+        "/api/v1/filters/4242",
+        "/api/v1/filters/abc",
+        "/api/v2/filters/statuses/1",
+        "/api/v2/filters/4242/keywords",
+        "/api/v2/filters/4242/statuses",
+    ] {
+        let r = api.get(path).await;
+        assert_eq!(r.status, 404, "{path}");
+        assert!(r.json["error"].is_string(), "{path}");
+    }
+    let r = api.delete("/api/v2/filters/statuses/1", json!({})).await;
+    assert_eq!(r.status, 404);
+    for (path, body) in [
+        ("/api/v2/filters/4242", json!({"title": "x"})),
+        ("/api/v2/filters/keywords/4242", json!({"keyword": "x"})),
+    ] {
+        assert_eq!(api.put(path, body).await.status, 404, "{path}");
+        assert_eq!(api.delete(path, json!({})).await.status, 404, "{path}");
+    }
+    let r = api
+        .post("/api/v2/filters/4242/keywords", json!({"keyword": "x"}))
+        .await;
+    assert_eq!(r.status, 404);
+
+    // Bad changes to a filter and its keywords store nothing.
+    let fpath = format!("/api/v2/filters/{filter}");
+    for bad in [
+        json!({"title": ""}),
+        json!({"context": ["everywhere"]}),
+        json!({"filter_action": "explode"}),
+        json!({"expires_in": "soon"}),
+    ] {
+        let r = api.put(&fpath, bad.clone()).await;
+        assert_eq!(r.status, 422, "{bad}: {}", r.json);
+    }
+    let r = api
+        .post(&format!("{fpath}/keywords"), json!({"keyword": " "}))
+        .await;
+    assert_eq!(r.status, 422);
+    let r = api
+        .put(
+            &format!("/api/v2/filters/keywords/{kw}"),
+            json!({"keyword": ""}),
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    let r = api.get(&fpath).await;
+    assert_eq!(r.json["title"], "Noise");
+    assert_eq!(r.json["context"], json!(["home"]));
+    assert_eq!(r.json["filter_action"], "warn");
+    assert!(r.json["expires_at"].is_null());
+    let words: Vec<&str> = r.json["keywords"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["keyword"].as_str().unwrap())
+        .collect();
+    assert_eq!(words, ["crypto"]);
+
+    // Filters need write:filters to change, read:filters to read.
+    for (path, body) in [
+        (
+            "/api/v2/filters".to_string(),
+            json!({"title": "x", "context": ["home"]}),
+        ),
+        (format!("{fpath}/keywords"), json!({"keyword": "y"})),
+    ] {
+        assert_eq!(reader.post(&path, body).await.status, 403, "{path}");
+    }
+    assert_eq!(reader.put(&fpath, json!({"title": "y"})).await.status, 403);
+    assert_eq!(reader.delete(&fpath, json!({})).await.status, 403);
+    let r = reader.delete("/api/v2/filters/statuses/1", json!({})).await;
+    assert_eq!(r.status, 403, "deleting needs write:filters");
+    assert_eq!(bad.get("/api/v2/filters").await.status, 401);
+    assert_eq!(
+        api.get("/api/v2/filters")
+            .await
+            .json
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}

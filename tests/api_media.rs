@@ -86,6 +86,9 @@ async fn upload_describe_attach_and_federate() {
         )
         .await;
     assert_eq!(again.status(), 422);
+    // …nor deleted apart from its post.
+    let res = api.delete(&format!("/api/v1/media/{id}")).await;
+    assert_eq!(res.status(), 422);
 
     // Peers get it as a Document with its alt text and blurhash.
     let note: Value = client()
@@ -146,4 +149,100 @@ async fn bad_and_oversized_uploads_are_refused() {
 
 async fn token_for(s: &TestServer, scopes: &str) -> String {
     token(s, scopes).await
+}
+
+#[tokio::test]
+async fn v1_upload_read_change_delete_and_refusals() {
+    let s = TestServer::start().await;
+    let api = Api {
+        s: &s,
+        token: token(&s, "read write").await,
+    };
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(png(40, 30))
+            .file_name("a.png")
+            .mime_str("image/png")
+            .unwrap(),
+    );
+    let res = client()
+        .post(s.url("/api/v1/media"))
+        .bearer_auth(&api.token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let media: Value = res.json().await.unwrap();
+    assert_eq!(media["type"], "image");
+    assert_eq!(media["meta"]["original"]["width"], 40);
+    let id = media["id"].as_str().unwrap().to_string();
+    let path = format!("/api/v1/media/{id}");
+    let got = api.json(&path).await;
+    assert_eq!(got["id"], id.as_str());
+    assert_eq!(got["url"], media["url"]);
+
+    // Bad changes are refused and change nothing.
+    for body in [
+        serde_json::json!({"focus": "2,0"}),
+        serde_json::json!({"focus": "left"}),
+        serde_json::json!({"description": "x".repeat(5000)}),
+    ] {
+        let res = api.put_json(&path, body.clone()).await;
+        assert_eq!(res.status(), 422, "{body}");
+        let err: Value = res.json().await.unwrap();
+        assert!(err["error"].is_string());
+    }
+    let got = api.json(&path).await;
+    assert_eq!(got["meta"]["focus"], media["meta"]["focus"]);
+    assert_eq!(got["description"], Value::Null);
+
+    // An upload without a file is refused; nothing is stored.
+    let res = client()
+        .post(s.url("/api/v1/media"))
+        .bearer_auth(&api.token)
+        .multipart(reqwest::multipart::Form::new().text("description", "no file"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    assert_eq!(
+        s.state
+            .store
+            .unattached_media_before(i64::MAX, 10)
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // Unknown ids; a read-only token; no token.
+    for p in ["/api/v1/media/4242", "/api/v1/media/abc"] {
+        assert_eq!(api.get(p).await.status(), 404, "{p}");
+        let res = api
+            .put_json(p, serde_json::json!({"description": "x"}))
+            .await;
+        assert_eq!(res.status(), 404, "{p}");
+        assert_eq!(api.delete(p).await.status(), 404, "{p}");
+    }
+    let reader = Api {
+        s: &s,
+        token: token(&s, "read").await,
+    };
+    assert_eq!(reader.get(&path).await.status(), 403);
+    assert_eq!(reader.delete(&path).await.status(), 403);
+    let res = client().get(s.url(&path)).send().await.unwrap();
+    assert_eq!(res.status(), 401);
+
+    // Deleting an unattached upload answers `{}` like Mastodon; then it
+    // is gone.
+    let res = api.delete(&path).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<Value>().await.unwrap(), serde_json::json!({}));
+    assert_eq!(api.get(&path).await.status(), 404);
+    assert!(s
+        .state
+        .store
+        .unattached_media_before(i64::MAX, 10)
+        .unwrap()
+        .is_empty());
 }

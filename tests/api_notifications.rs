@@ -219,3 +219,152 @@ async fn markers_round_trip() {
         "110"
     );
 }
+
+/// A remote account the server knows (its inbox a closed port) that
+/// follows the owner and likes `status`, through the inbox's operation.
+async fn fan(s: &TestServer, name: &str, status: Option<&str>) -> u64 {
+    let them = burrow::store::accounts::Account {
+        id: s.state.store.next_id(),
+        username: name.into(),
+        domain: Some("far.example".into()),
+        uri: format!("https://far.example/users/{name}"),
+        inbox: "http://127.0.0.1:9/inbox".into(),
+        created_at_ms: 1_767_323_045_007,
+        ..Default::default()
+    };
+    s.state.store.put_account(&them).unwrap();
+    let owner = s.state.store.owner_account().unwrap().unwrap();
+    let follow = json!({"id": format!("{}#follow", them.uri), "type": "Follow",
+                        "actor": them.uri, "object": owner.uri});
+    burrow::ops::inbound::process(&s.state, &them, &follow)
+        .await
+        .unwrap();
+    if let Some(uri) = status {
+        let like = json!({"id": format!("{}#like", them.uri), "type": "Like",
+                          "actor": them.uri, "object": uri});
+        burrow::ops::inbound::process(&s.state, &them, &like)
+            .await
+            .unwrap();
+    }
+    them.id
+}
+
+#[tokio::test]
+async fn grouped_notifications_policies_and_refusals() {
+    let s = TestServer::start().await;
+    let mine = statuses::post(
+        &s.state,
+        statuses::NewStatus {
+            text: "like this".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let xavier = fan(&s, "xavier", Some(&mine.uri)).await;
+    fan(&s, "yolanda", None).await;
+    let api = Api {
+        s: &s,
+        token: token(&s, "read write").await,
+    };
+    let list = api.json("/api/v1/notifications").await;
+    assert_eq!(kinds(&list), ["follow", "favourite", "follow"]);
+    let fav = list[1]["id"].as_str().unwrap().to_string();
+
+    // v2: a group is read, its accounts listed, and it is dismissed.
+    let key = format!("ungrouped-{fav}");
+    let g = api.json(&format!("/api/v2/notifications/{key}")).await;
+    assert_eq!(g["notification_groups"][0]["group_key"], key.as_str());
+    assert_eq!(g["notification_groups"][0]["type"], "favourite");
+    assert_eq!(g["statuses"][0]["id"], mine.id.to_string());
+    let who = api
+        .json(&format!("/api/v2/notifications/{key}/accounts"))
+        .await;
+    assert_eq!(who[0]["id"], xavier.to_string());
+    assert_eq!(
+        api.json("/api/v2/notifications/unread_count").await["count"],
+        3
+    );
+    let v2 = api
+        .json("/api/v2/notifications?types[]=follow&limit=1")
+        .await;
+    assert_eq!(v2["notification_groups"].as_array().unwrap().len(), 1);
+    assert_eq!(v2["notification_groups"][0]["type"], "follow");
+    let res = api
+        .post(&format!("/api/v2/notifications/{key}/dismiss"), &[])
+        .await;
+    assert_eq!(res.status(), 200);
+    for path in [
+        format!("/api/v2/notifications/{key}"),
+        format!("/api/v2/notifications/{key}/accounts"),
+        "/api/v2/notifications/ungrouped-4242".into(),
+        "/api/v2/notifications/nonsense".into(),
+    ] {
+        let res = api.get(&path).await;
+        assert_eq!(res.status(), 404, "{path}");
+        let body: Value = res.json().await.unwrap();
+        assert!(body["error"].is_string());
+    }
+    assert_eq!(
+        api.post(&format!("/api/v2/notifications/{key}/dismiss"), &[])
+            .await
+            .status(),
+        404
+    );
+
+    // The pre-3.1 dismiss takes the id in the body.
+    let newest = list[0]["id"].as_str().unwrap();
+    let res = api
+        .post("/api/v1/notifications/dismiss", &[("id", newest)])
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(kinds(&api.json("/api/v1/notifications").await), ["follow"]);
+    for form in [vec![("id", newest)], vec![("id", "x")], vec![]] {
+        let res = api.post("/api/v1/notifications/dismiss", &form).await;
+        assert_eq!(res.status(), 404, "{form:?}");
+    }
+
+    // Nothing is held back as a request.
+    assert_eq!(api.json("/api/v1/notifications/requests").await, json!([]));
+    let p1 = api.json("/api/v1/notifications/policy").await;
+    assert_eq!(p1["filter_not_following"], false);
+    assert_eq!(p1["summary"]["pending_requests_count"], 0);
+    let p2 = api.json("/api/v2/notifications/policy").await;
+    assert_eq!(p2["for_not_following"], "accept");
+
+    // Scopes: a token for statuses only reads no notifications; a
+    // read-only one dismisses nothing; a bad token is 401.
+    let statuses_only = Api {
+        s: &s,
+        token: token(&s, "read:statuses").await,
+    };
+    for path in [
+        "/api/v1/notifications",
+        "/api/v2/notifications",
+        "/api/v2/notifications/unread_count",
+        "/api/v1/notifications/policy",
+    ] {
+        assert_eq!(statuses_only.get(path).await.status(), 403, "{path}");
+    }
+    let reader = Api {
+        s: &s,
+        token: token(&s, "read").await,
+    };
+    let last = api.json("/api/v1/notifications").await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for path in [
+        format!("/api/v1/notifications/{last}/dismiss"),
+        format!("/api/v2/notifications/ungrouped-{last}/dismiss"),
+        "/api/v1/notifications/clear".into(),
+    ] {
+        assert_eq!(reader.post(&path, &[]).await.status(), 403, "{path}");
+    }
+    assert_eq!(kinds(&api.json("/api/v1/notifications").await), ["follow"]);
+    let bad = Api {
+        s: &s,
+        token: "not-a-token".into(),
+    };
+    assert_eq!(bad.get("/api/v2/notifications").await.status(), 401);
+}

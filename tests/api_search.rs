@@ -285,3 +285,56 @@ async fn featured_tags_are_kept_counted_and_federated() {
         .await;
     assert_eq!(r.status, 403);
 }
+
+#[tokio::test]
+async fn search_refuses_bad_queries_tokens_and_scopes() {
+    let s = TestServer::start().await;
+    known(&s, "xavier", "Xavier", "far.example");
+    let api = Api::login(&s, "read").await;
+    let r = api.get("/api/v2/search?q=xavier").await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json["accounts"][0]["username"], "xavier");
+
+    let r = api.get("/api/v2/search").await;
+    assert_eq!(r.status, 400, "no query: {}", r.json);
+    assert!(r.json["error"].is_string());
+    let r = api.get("/api/v2/search?q=x&offset=abc").await;
+    assert_eq!(r.status, 422);
+    let r = api.get("/api/v2/search?q=x&resolve=perhaps").await;
+    assert_eq!(r.status, 422);
+
+    // Without a token: no resolving, no offset; with a bad one, nothing.
+    let anon = Api::anonymous(&s);
+    assert_eq!(anon.get("/api/v2/search?q=xavier").await.status, 200);
+    let r = anon
+        .get("/api/v2/search?q=x@far.example&resolve=true")
+        .await;
+    assert_eq!(r.status, 401);
+    let r = anon.get("/api/v2/search?q=xavier&offset=5").await;
+    assert_eq!(r.status, 401);
+    let bad = Api::with_token(&s, "not-a-token");
+    assert_eq!(bad.get("/api/v2/search?q=xavier").await.status, 401);
+    let other = Api::login(&s, "read:statuses").await;
+    assert_eq!(other.get("/api/v2/search?q=xavier").await.status, 403);
+    let r = other.get("/api/v1/accounts/search?q=xavier").await;
+    assert_eq!(r.status, 403, "account search needs read:accounts");
+
+    // Hashtags: a name that can't be a tag is not found; following one
+    // needs write:follows.
+    assert_eq!(api.get("/api/v1/tags/no%20tag").await.status, 404);
+    let r = api.post("/api/v1/tags/rust/follow", json!({})).await;
+    assert_eq!(r.status, 403);
+    let r = api
+        .post("/api/v1/featured_tags", json!({"name": "rust"}))
+        .await;
+    assert_eq!(r.status, 403);
+    let writer = Api::login(&s, "read write").await;
+    let r = writer.post("/api/v1/featured_tags", json!({})).await;
+    assert_eq!(r.status, 422);
+    let r = writer
+        .delete("/api/v1/featured_tags/123456789", json!({}))
+        .await;
+    assert_eq!(r.status, 404);
+    assert_eq!(writer.get("/api/v1/featured_tags").await.json, json!([]));
+    assert_eq!(writer.get("/api/v1/followed_tags").await.json, json!([]));
+}

@@ -528,9 +528,9 @@ async fn a_vote_in_a_remote_poll_reaches_its_author() {
     assert_eq!(res.status(), 200);
     let v: Value = res.json().await.unwrap();
     assert_eq!(v["own_votes"], json!([1]));
-    // bob's server receives a Note in reply to the poll named "coffee" and
-    // counts it as a vote, not as a reply.
-    eventually("the vote is counted on bob's server", || {
+    // bob's server counts the vote (a Note named "coffee") on the option,
+    // and keeps it out of the thread.
+    eventually("the vote reaches bob's server", || {
         let p = b
             .state
             .store
@@ -539,8 +539,116 @@ async fn a_vote_in_a_remote_poll_reaches_its_author() {
             .unwrap()
             .poll
             .unwrap();
-        p.voters_count == 1 && p.options[1].votes == 1
+        p.voters_count == 1
     })
     .await;
+    let p = b
+        .state
+        .store
+        .status(poll.id)
+        .unwrap()
+        .unwrap()
+        .poll
+        .unwrap();
+    assert_eq!((p.options[0].votes, p.options[1].votes), (0, 1));
     assert!(b.state.store.replies(poll.id).unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn refused_actions_change_nothing() {
+    let s = TestServer::start().await;
+    let writer = Api {
+        s: &s,
+        token: token(&s, "read write").await,
+    };
+    let reader = Api {
+        s: &s,
+        token: token(&s, "read").await,
+    };
+    let bad = Api {
+        s: &s,
+        token: "not-a-token".into(),
+    };
+    let st = post_status(&writer, &[("status", "keep me as I am")]).await;
+    let id = st["id"].as_str().unwrap().to_string();
+    let path = format!("/api/v1/statuses/{id}");
+
+    // A read-only token may do none of the actions; a bad token none.
+    for action in [
+        "favourite",
+        "reblog",
+        "bookmark",
+        "pin",
+        "mute",
+        "unfavourite",
+        "unreblog",
+        "unbookmark",
+        "unpin",
+        "unmute",
+    ] {
+        let p = format!("{path}/{action}");
+        assert_eq!(reader.post(&p, &[]).await.status(), 403, "{action}");
+        assert_eq!(bad.post(&p, &[]).await.status(), 401, "{action}");
+    }
+    let res = reader.put_json(&path, json!({"status": "changed"})).await;
+    assert_eq!(res.status(), 403);
+    assert_eq!(reader.delete(&path).await.status(), 403);
+    assert_eq!(bad.delete(&path).await.status(), 401);
+    let now = writer.json(&path).await;
+    for key in ["favourited", "reblogged", "bookmarked", "pinned", "muted"] {
+        assert_eq!(now[key], false, "{key}");
+    }
+    assert_eq!(now["content"], st["content"]);
+    assert_eq!(status_count(&s), 1);
+
+    // A malformed edit is refused and leaves no revision behind.
+    let long = "x".repeat(501);
+    for body in [
+        json!({"status": ""}),
+        json!({"status": long}),
+        json!({"status": "x", "sensitive": "perhaps"}),
+        json!({"status": "x", "media_ids": ["abc"]}),
+        json!({"status": "x", "poll": {"options": ["one"], "expires_in": 600}}),
+    ] {
+        let res = writer.put_json(&path, body.clone()).await;
+        assert_eq!(res.status(), 422, "{body}");
+        let err: Value = res.json().await.unwrap();
+        assert!(err["error"].as_str().is_some_and(|e| !e.is_empty()));
+    }
+    let now = writer.json(&path).await;
+    assert_eq!(now["content"], st["content"]);
+    assert!(now["edited_at"].is_null());
+    let history = writer.json(&format!("{path}/history")).await;
+    assert_eq!(history.as_array().unwrap().len(), 1);
+
+    // Unknown statuses, for every action and list.
+    for sub in [
+        "",
+        "/history",
+        "/source",
+        "/context",
+        "/reblogged_by",
+        "/favourited_by",
+    ] {
+        let p = format!("/api/v1/statuses/4242{sub}");
+        let res = writer.get(&p).await;
+        assert_eq!(res.status(), 404, "{p}");
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["error"], "Record not found", "{p}");
+    }
+    for action in [
+        "reblog",
+        "unreblog",
+        "bookmark",
+        "unbookmark",
+        "pin",
+        "unpin",
+        "mute",
+        "unmute",
+        "unfavourite",
+    ] {
+        let p = format!("/api/v1/statuses/4242/{action}");
+        assert_eq!(writer.post(&p, &[]).await.status(), 404, "{p}");
+    }
+    assert_eq!(status_count(&s), 1);
 }

@@ -285,3 +285,66 @@ async fn public_local_tag_and_account_timelines() {
         assert!(last_next.is_none(), "{list}: a short page is the last");
     }
 }
+
+#[tokio::test]
+async fn account_statuses_without_boosts_or_with_media_only() {
+    let s = TestServer::start().await;
+    let plain = fill(&s, 2).await;
+    let mut png = std::io::Cursor::new(Vec::new());
+    image::RgbImage::from_pixel(8, 8, image::Rgb([10, 200, 30]))
+        .write_to(&mut png, image::ImageFormat::Png)
+        .unwrap();
+    let media = burrow::ops::media::upload(
+        &s.state,
+        png.into_inner(),
+        Some("a.png"),
+        Some("image/png"),
+        None,
+        None,
+    )
+    .await
+    .unwrap();
+    let pictured = post(
+        &s.state,
+        NewStatus {
+            text: "with a picture".into(),
+            media_ids: vec![media.id],
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let boost = burrow::ops::interactions::reblog(&s.state, plain[1], None)
+        .await
+        .unwrap();
+    let api = Api {
+        s: &s,
+        token: token(&s, "read").await,
+    };
+    let me = s.state.store.owner_account().unwrap().unwrap();
+    let path = format!("/api/v1/accounts/{}/statuses", me.id);
+
+    let (all, _, _) = page(&api, &path).await;
+    assert_eq!(all, [boost.id, pictured.id, plain[0], plain[1]]);
+    let (no_boosts, _, _) = page(&api, &format!("{path}?exclude_reblogs=true")).await;
+    assert_eq!(no_boosts, [pictured.id, plain[0], plain[1]]);
+    let (media_only, _, _) = page(&api, &format!("{path}?only_media=true")).await;
+    assert_eq!(media_only, [pictured.id]);
+
+    // The next page keeps the filter and moves strictly past the last.
+    let (first, next, _) = page(&api, &format!("{path}?exclude_reblogs=true&limit=1")).await;
+    assert_eq!(first, [pictured.id]);
+    let next = next.unwrap();
+    assert!(next.contains("exclude_reblogs=true"), "{next}");
+    let res = client()
+        .get(&next)
+        .bearer_auth(&api.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ids_of(&res.json::<Value>().await.unwrap()), [plain[0]]);
+
+    // Flags that are not booleans are refused.
+    let res = api.get(&format!("{path}?only_media=perhaps")).await;
+    assert_eq!(res.status(), 422);
+}

@@ -27,7 +27,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             "/api/v2/filters/statuses/{id}",
-            get(no_status_filter).delete(no_status_filter),
+            get(no_status_filter).delete(no_status_filter_removed),
         )
         .route(
             "/api/v2/filters/{id}",
@@ -231,6 +231,13 @@ async fn statuses(
 
 async fn no_status_filter(auth: Auth) -> Result<Response, ApiError> {
     auth.user("read:filters")?;
+    Err(not_found())
+}
+
+/// Removing needs the write scope, as Mastodon checks it before looking:
+/// a read-only token is told 403 (it may never do this), not 404.
+async fn no_status_filter_removed(auth: Auth) -> Result<Response, ApiError> {
+    auth.user("write:filters")?;
     Err(not_found())
 }
 

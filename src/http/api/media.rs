@@ -6,7 +6,6 @@ use super::entities::status::{local_media, MediaEntity};
 use crate::http::error::ApiError;
 use crate::state::AppState;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
-use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 
@@ -136,12 +135,14 @@ async fn update(
     Ok(Json(local_media(&rec, &state.urls)))
 }
 
+/// Answers `{}` as Mastodon's `render_empty` does: apps parse every 200
+/// body as JSON, and an empty one fails that parse.
 async fn destroy(
     State(state): State<AppState>,
     auth: Auth,
     Path(id): Path<String>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<Json<serde_json::Value>, ApiError> {
     auth.user_any(&["write:media", "write"])?;
     crate::ops::media::delete_unattached(&state, media_id(&id)?).await?;
-    Ok(StatusCode::OK)
+    Ok(Json(serde_json::json!({})))
 }

@@ -21,6 +21,21 @@ use serde_json::{Map, Value};
 /// stray file part can't fill memory (files are read elsewhere).
 pub const MAX_MULTIPART_TEXT_BYTES: usize = 64 * 1024;
 
+/// A multipart body that could not be read keeps the status axum found:
+/// one past the body limit (a file part is drained to reach the fields
+/// after it) is 413, as Mastodon answers an oversized upload, so the app
+/// says "too large" rather than "malformed".
+fn multipart_error(status: axum::http::StatusCode, e: impl std::fmt::Display) -> ApiError {
+    if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::new(
+            status,
+            "the request body is too large; send smaller files or fewer of them",
+        )
+    } else {
+        ApiError::bad_request(format!("the multipart body is malformed: {e}"))
+    }
+}
+
 #[derive(Debug, Default, Clone)]
 pub struct Params(pub Map<String, Value>);
 
@@ -37,12 +52,14 @@ impl<S: Send + Sync> FromRequest<S> for Params {
         let query = req.uri().query().unwrap_or("").to_string();
         let mut map = Map::new();
         if content_type.starts_with("multipart/form-data") {
-            let mut mp = Multipart::from_request(req, state).await.map_err(|e| {
-                ApiError::bad_request(format!("the multipart body is malformed: {e}"))
-            })?;
-            while let Some(field) = mp.next_field().await.map_err(|e| {
-                ApiError::bad_request(format!("the multipart body is malformed: {e}"))
-            })? {
+            let mut mp = Multipart::from_request(req, state)
+                .await
+                .map_err(|e| multipart_error(e.status(), e))?;
+            while let Some(field) = mp
+                .next_field()
+                .await
+                .map_err(|e| multipart_error(e.status(), e))?
+            {
                 let Some(name) = field.name().map(String::from) else {
                     continue;
                 };
@@ -50,9 +67,10 @@ impl<S: Send + Sync> FromRequest<S> for Params {
                     // File uploads are handled by the endpoints that take them.
                     continue;
                 }
-                let bytes = field.bytes().await.map_err(|e| {
-                    ApiError::bad_request(format!("the multipart body is malformed: {e}"))
-                })?;
+                let bytes = field
+                    .bytes()
+                    .await
+                    .map_err(|e| multipart_error(e.status(), e))?;
                 if bytes.len() > MAX_MULTIPART_TEXT_BYTES {
                     return Err(ApiError::new(
                         axum::http::StatusCode::PAYLOAD_TOO_LARGE,
