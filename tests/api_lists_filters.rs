@@ -559,6 +559,8 @@ async fn a_list_timeline_pages_with_links() {
     let r = Api::anonymous(&s).get(&path).await;
     assert_eq!(r.status, 401);
     assert_eq!(api.get("/api/v1/timelines/list/abc").await.status, 404);
+    // A list that does not exist (deleted on another device) is a 404.
+    assert_eq!(api.get("/api/v1/timelines/list/4242").await.status, 404);
 }
 
 #[tokio::test]

@@ -208,7 +208,8 @@ async fn tag(
 }
 
 /// Lists are managed elsewhere; this reads the timeline they fill. An
-/// unknown list reads as empty.
+/// unknown list is a 404, as on Mastodon, so an app drops a list deleted
+/// from another device instead of showing it empty forever.
 async fn list(
     State(state): State<AppState>,
     auth: Auth,
@@ -218,6 +219,9 @@ async fn list(
 ) -> Result<Response, ApiError> {
     auth.user("read:lists")?;
     let id = parse_id(&list_id)?;
+    if state.store.list(id)?.is_none() {
+        return Err(ApiError::not_found("Record not found"));
+    }
     let page = paging::page(&p, paging::STATUSES_LIMIT);
     let filter = Filter::from_params(&state, &p, true, Context::Home)?;
     let ids = scan(&state, &[timelines::list(id)], page, &filter)?;
