@@ -106,6 +106,56 @@ async fn upload_describe_attach_and_federate() {
     assert_eq!(doc["name"], "better alt");
     assert_eq!(doc["url"], url);
     assert_eq!(doc["width"], 300);
+
+    // Posted media change alt text through an edit of the post, as on
+    // Mastodon; changing it quietly through the media endpoint is refused.
+    let quiet = api
+        .put_json(
+            &format!("/api/v1/media/{id}"),
+            serde_json::json!({ "description": "quiet change" }),
+        )
+        .await;
+    assert_eq!(quiet.status(), 404);
+    let sid = status["id"].as_str().unwrap();
+    let edited = api
+        .put_json(
+            &format!("/api/v1/statuses/{sid}"),
+            serde_json::json!({
+                "status": "with a picture",
+                "media_ids": [id],
+                "media_attributes": [{"id": id, "description": "best alt", "focus": "0.1,0.2"}],
+            }),
+        )
+        .await;
+    assert_eq!(edited.status(), 200);
+    let edited: Value = edited.json().await.unwrap();
+    assert_eq!(edited["media_attributes"], Value::Null);
+    assert_eq!(edited["media_attachments"][0]["description"], "best alt");
+    assert_eq!(edited["media_attachments"][0]["meta"]["focus"]["x"], 0.1);
+    let note: Value = client()
+        .get(status["uri"].as_str().unwrap())
+        .header("accept", AP_ACCEPT)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(note["attachment"][0]["name"], "best alt");
+    // Naming media that is not in the post changes nothing.
+    let stray = api
+        .put_json(
+            &format!("/api/v1/statuses/{sid}"),
+            serde_json::json!({
+                "status": "with a picture",
+                "media_ids": [id],
+                "media_attributes": [{"id": "4242", "description": "nope"}],
+            }),
+        )
+        .await;
+    assert_eq!(stray.status(), 422);
+    let now: Value = api.json(&format!("/api/v1/statuses/{sid}")).await;
+    assert_eq!(now["media_attachments"][0]["description"], "best alt");
 }
 
 #[tokio::test]

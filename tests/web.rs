@@ -782,6 +782,30 @@ async fn the_owner_posts_images_with_alt_text_and_a_poll_from_the_compose_form()
         .unwrap();
     assert_eq!(file.status(), 200);
 
+    // The edit form shows the images' alt text and changes it.
+    let edit = b.get(&format!("/web/statuses/{id}/edit")).await.body;
+    assert!(edit.contains(r#"<label for="description_0">"#));
+    assert!(edit.contains(">An orange gradient, left to right</textarea>"));
+    let p = b
+        .post(
+            &format!("/web/statuses/{id}/edit"),
+            &[
+                ("csrf", &csrf),
+                ("text", "two squares"),
+                ("spoiler_text", "bright colours"),
+                ("description_0", "An orange square"),
+                ("description_1", "A smaller <gradient> & more"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, 303, "{}", p.body);
+    let st = api.json(&format!("/api/v1/statuses/{id}")).await;
+    assert_eq!(
+        st["media_attachments"][0]["description"],
+        "An orange square"
+    );
+    assert_eq!(st["media_attachments"].as_array().unwrap().len(), 2);
+
     // A poll: two of four choices filled in, several answers allowed.
     let form = compose_form(&csrf, "soup or salad?")
         .text("poll_option_0", "Soup")

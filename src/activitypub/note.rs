@@ -85,7 +85,8 @@ pub fn note(status: &Status, author: &Account, urls: &Urls, attachments: &[Attac
                 d["height"] = json!(h);
             }
             if let Some((x, y)) = a.focus {
-                d["focalPoint"] = json!([x, y]);
+                use crate::store::media::focus_decimal;
+                d["focalPoint"] = json!([focus_decimal(x), focus_decimal(y)]);
             }
             d
         })

@@ -217,6 +217,21 @@ fn check_focus((x, y): (f32, f32)) -> OpResult<Focus> {
     Ok(Focus { x, y })
 }
 
+/// A record with new alt text and/or focus, checked but not saved.
+pub fn changed(
+    mut record: MediaRecord,
+    description: Option<&str>,
+    focus: Option<(f32, f32)>,
+) -> OpResult<MediaRecord> {
+    if let Some(d) = description {
+        record.description = check_description(d)?;
+    }
+    if let Some(f) = focus {
+        record.focus = check_focus(f)?;
+    }
+    Ok(record)
+}
+
 pub fn get(state: &AppState, id: u64) -> OpResult<MediaRecord> {
     state
         .store
@@ -225,19 +240,23 @@ pub fn get(state: &AppState, id: u64) -> OpResult<MediaRecord> {
 }
 
 /// Changes alt text and/or focus; `None` leaves a value as it is.
+///
+/// Only uploads not yet posted, as on Mastodon: once posted, alt text
+/// changes with an edit of the post (`media_attributes`), which also
+/// tells followers' servers; a quiet change here would not.
 pub async fn update(
     state: &AppState,
     id: u64,
     description: Option<&str>,
     focus: Option<(f32, f32)>,
 ) -> OpResult<MediaRecord> {
-    let mut record = get(state, id)?;
-    if let Some(d) = description {
-        record.description = check_description(d)?;
+    let record = get(state, id)?;
+    if record.status_id.is_some() {
+        return Err(OpError::NotFound(format!(
+            "Record not found: media {id} is posted; change its description by editing the post"
+        )));
     }
-    if let Some(f) = focus {
-        record.focus = check_focus(f)?;
-    }
+    let record = changed(record, description, focus)?;
     state.store.put_media(&record)?;
     state.store.flush().await?;
     Ok(record)

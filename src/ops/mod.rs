@@ -87,7 +87,15 @@ pub(crate) fn emit(state: &AppState, event: crate::events::Event) {
 /// The Note attachment for one of the owner's uploads.
 pub fn media_attachment(state: &AppState, id: u64) -> Option<crate::activitypub::note::Attachment> {
     let m = state.store.media(id).ok()??;
-    Some(crate::activitypub::note::Attachment {
+    Some(attachment_of(state, &m))
+}
+
+/// The ActivityPub attachment of one upload.
+pub fn attachment_of(
+    state: &AppState,
+    m: &crate::store::media::MediaRecord,
+) -> crate::activitypub::note::Attachment {
+    crate::activitypub::note::Attachment {
         url: state.urls.media(&m.file),
         media_type: m.content_type.clone(),
         name: Some(m.description.clone()).filter(|d| !d.is_empty()),
@@ -95,7 +103,7 @@ pub fn media_attachment(state: &AppState, id: u64) -> Option<crate::activitypub:
         width: Some(m.original.width),
         height: Some(m.original.height),
         focus: Some((m.focus.x, m.focus.y)),
-    })
+    }
 }
 
 /// Refuses media that don't exist, belong to someone else, or are

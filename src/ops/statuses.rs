@@ -284,6 +284,17 @@ pub struct EditStatus {
     pub language: Option<String>,
     pub media_ids: Vec<u64>,
     pub poll: Option<NewPoll>,
+    /// New alt text or focus for media of the post (Mastodon's
+    /// `media_attributes`); each must be among `media_ids`.
+    pub media_attributes: Vec<MediaChange>,
+}
+
+/// A change to one attached upload, made by an edit.
+#[derive(Clone, Debug, Default)]
+pub struct MediaChange {
+    pub id: u64,
+    pub description: Option<String>,
+    pub focus: Option<(f32, f32)>,
 }
 
 /// Edits one of the owner's statuses, keeping the earlier version.
@@ -329,6 +340,24 @@ pub async fn edit(state: &AppState, id: u64, e: EditStatus) -> OpResult<Status> 
         }
     }
     status.media_ids = e.media_ids.clone();
+    let mut changed_media = Vec::with_capacity(e.media_attributes.len());
+    for c in &e.media_attributes {
+        let record = state
+            .store
+            .media(c.id)?
+            .filter(|m| m.account_id == owner.id);
+        let (Some(record), true) = (record, e.media_ids.contains(&c.id)) else {
+            return Err(OpError::Invalid(format!(
+                "Validation failed: media_attributes names media {}, which is not in media_ids",
+                c.id
+            )));
+        };
+        changed_media.push(crate::ops::media::changed(
+            record,
+            c.description.as_deref(),
+            c.focus,
+        )?);
+    }
     if let Some(p) = &e.poll {
         let same = status.poll.as_ref().is_some_and(|old| {
             old.options
@@ -361,12 +390,15 @@ pub async fn edit(state: &AppState, id: u64, e: EditStatus) -> OpResult<Status> 
         .collect();
     status.tags = rendered.tags;
     status.edited_at_ms = Some(now);
-    let doc = note::note(
-        &status,
-        &owner,
-        urls,
-        &attachments(state, &status.media_ids),
-    );
+    let atts: Vec<note::Attachment> = status
+        .media_ids
+        .iter()
+        .filter_map(|id| match changed_media.iter().find(|m| m.id == *id) {
+            Some(m) => Some(crate::ops::attachment_of(state, m)),
+            None => crate::ops::media_attachment(state, *id),
+        })
+        .collect();
+    let doc = note::note(&status, &owner, urls, &atts);
     let update = activity::wrap(
         "Update",
         format!("{}#updates/{now}", status.uri),
@@ -380,6 +412,9 @@ pub async fn edit(state: &AppState, id: u64, e: EditStatus) -> OpResult<Status> 
     );
     commit(state, &jobs, |tx| {
         tx.update_status(&status)?;
+        for m in &changed_media {
+            tx.put_media_record(m)?;
+        }
         for m in &status.media_ids {
             tx.attach_media(*m, status.id)?;
         }

@@ -16,6 +16,13 @@ pub struct Focus {
     pub y: f32,
 }
 
+/// A focus coordinate as JSON shows it: two decimals, as Mastodon keeps
+/// them, so `0.1` reads `0.1` and not the `0.10000000149…` an `f32`
+/// widens to.
+pub fn focus_decimal(v: f32) -> f64 {
+    (f64::from(v) * 100.0).round() / 100.0
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct MediaRecord {
@@ -88,6 +95,11 @@ impl Store {
 impl super::Tx<'_> {
     /// Marks an upload as part of a status (inside the status's own
     /// transaction, so the sweeper never takes media of a stored post).
+    /// Replaces a record inside a transaction (an edit changing alt text).
+    pub fn put_media_record(&self, record: &MediaRecord) -> super::TxResult<()> {
+        self.put_rec(super::T::Media, &record.id.to_be_bytes(), record)
+    }
+
     pub fn attach_media(&self, media_id: u64, status_id: u64) -> super::TxResult<()> {
         let key = media_id.to_be_bytes();
         if let Some(mut m) = self.get_rec::<MediaRecord>(super::T::Media, &key)? {

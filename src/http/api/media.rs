@@ -25,7 +25,7 @@ fn media_id(id: &str) -> Result<u64, ApiError> {
 }
 
 /// `"x,y"` as Mastodon clients send the focal point.
-fn parse_focus(s: &str) -> Result<(f32, f32), ApiError> {
+pub(crate) fn parse_focus(s: &str) -> Result<(f32, f32), ApiError> {
     let bad = || {
         ApiError::unprocessable(format!(
             "focus `{s}` must be two numbers from -1.0 to 1.0, like 0.5,-0.2"

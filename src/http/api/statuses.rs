@@ -11,7 +11,7 @@ use super::params::Params;
 use crate::http::error::ApiError;
 use crate::ops::filters::{Context, Filters};
 use crate::ops::interactions;
-use crate::ops::statuses::{EditStatus, NewPoll, NewStatus};
+use crate::ops::statuses::{EditStatus, MediaChange, NewPoll, NewStatus};
 use crate::state::AppState;
 use crate::store::relations::StatusRel;
 use crate::store::statuses::{Status, Visibility};
@@ -154,6 +154,29 @@ fn poll(p: &Params) -> Result<Option<NewPoll>, ApiError> {
     }))
 }
 
+/// `media_attributes[][id]`, `[description]`, `[focus]`: how apps change
+/// alt text of media already posted.
+fn media_attributes(p: &Params) -> Result<Vec<MediaChange>, ApiError> {
+    let mut out = Vec::new();
+    for obj in p.objects("media_attributes").unwrap_or_default() {
+        let obj = Params(obj);
+        let raw = obj.str("id").unwrap_or_default();
+        let id = crate::store::ids::parse_id(&raw).ok_or_else(|| {
+            ApiError::unprocessable(format!("media_attributes: `{raw}` is not a media id"))
+        })?;
+        let focus = match obj.str("focus").filter(|f| !f.is_empty()) {
+            Some(f) => Some(super::media::parse_focus(&f)?),
+            None => None,
+        };
+        out.push(MediaChange {
+            id,
+            description: obj.str("description"),
+            focus,
+        });
+    }
+    Ok(out)
+}
+
 fn language(p: &Params) -> Option<String> {
     p.str("language")
         .map(|l| l.trim().to_string())
@@ -283,6 +306,7 @@ async fn update(
         language: language(&p),
         media_ids: ids(&p, "media_ids")?,
         poll: poll(&p)?,
+        media_attributes: media_attributes(&p)?,
     };
     let s = crate::ops::statuses::edit(&state, id, edit).await?;
     Ok(json(status(&state, &s)?))

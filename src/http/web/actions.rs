@@ -112,6 +112,15 @@ pub struct ComposeForm {
     poll_expires_in: String,
     #[serde(default)]
     poll_multiple: Option<String>,
+    /// Alt text of the post's images, in order, when editing.
+    #[serde(default)]
+    description_0: Option<String>,
+    #[serde(default)]
+    description_1: Option<String>,
+    #[serde(default)]
+    description_2: Option<String>,
+    #[serde(default)]
+    description_3: Option<String>,
 }
 
 /// How long a poll may run, as the compose form offers it (Mastodon's
@@ -296,6 +305,9 @@ pub async fn edit_form(
         minijinja::context! {
             reply => (), text => s.source_text, spoiler_text => s.spoiler_text,
             visibility => s.visibility.as_str(), editing => true,
+            media => s.media_ids.iter().filter_map(|id| crate::ops::media_attachment(&state, *id))
+                .map(|a| minijinja::context! { preview_url => a.url, description => a.name.unwrap_or_default() })
+                .collect::<Vec<_>>(),
             action => format!("/web/statuses/{}/edit", s.id),
             max_chars => statuses::MAX_STATUS_CHARS, title => "Edit post",
             return_to => format!("/web/statuses/{}", s.id),
@@ -312,7 +324,7 @@ pub async fn edit(
     let owner = owner_account(&state)?;
     let old = statuses::own_status(&state, id, &owner)?;
     let now = crate::time_fmt::now_ms();
-    // The form edits text only: media and poll stay as they are.
+    // The form edits text and alt text: media and poll stay as they are.
     let poll = old.poll.as_ref().map(|p| NewPoll {
         options: p.options.iter().map(|o| o.title.clone()).collect(),
         multiple: p.multiple,
@@ -332,6 +344,23 @@ pub async fn edit(
         language: None,
         media_ids: old.media_ids.clone(),
         poll,
+        media_attributes: old
+            .media_ids
+            .iter()
+            .zip([
+                post.form.description_0,
+                post.form.description_1,
+                post.form.description_2,
+                post.form.description_3,
+            ])
+            .filter_map(|(id, d)| {
+                d.map(|d| statuses::MediaChange {
+                    id: *id,
+                    description: Some(d),
+                    focus: None,
+                })
+            })
+            .collect(),
     };
     statuses::edit(&state, id, e).await?;
     Ok(Redirect::to(&format!("/web/statuses/{id}")).into_response())

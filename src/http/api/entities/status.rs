@@ -155,7 +155,10 @@ pub fn local_media(m: &crate::store::media::MediaRecord, urls: &crate::urls::Url
         meta: serde_json::json!({
             "original": size(&m.original),
             "small": size(&m.small),
-            "focus": { "x": m.focus.x, "y": m.focus.y },
+            "focus": {
+                "x": crate::store::media::focus_decimal(m.focus.x),
+                "y": crate::store::media::focus_decimal(m.focus.y),
+            },
         }),
         description: Some(m.description.clone()).filter(|d| !d.is_empty()),
         blurhash: Some(m.blurhash.clone()).filter(|b| !b.is_empty()),
