@@ -53,8 +53,9 @@ pub struct ServeArgs {
     #[arg(long, env = "BURROW_PUBLIC_URL")]
     pub public_url: Option<String>,
     /// Allow fetching from and delivering to private and loopback addresses
-    /// (tests and local setups only).
-    #[arg(long, env = "BURROW_ALLOW_PRIVATE_NETWORK")]
+    /// (tests and local setups only). From the environment, `1`, `yes`,
+    /// `on` and `true` all switch it on, as people write them.
+    #[arg(long, env = "BURROW_ALLOW_PRIVATE_NETWORK", value_parser = clap::builder::BoolishValueParser::new())]
     pub allow_private_network: bool,
     /// Database page cache in MiB [default: 16].
     #[arg(long, env = "BURROW_CACHE_MIB")]
