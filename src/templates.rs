@@ -57,6 +57,38 @@ pub const STATIC_FILES: &[(&str, &str, &[u8])] = &[
     ),
 ];
 
+/// Escapes text for HTML as minijinja does, except `/`: escaping it
+/// protects nothing inside quoted attributes or text, and every link on a
+/// page would grow by a dozen bytes (`&#x2f;web&#x2f;…`).
+fn escape_text(
+    out: &mut minijinja::Output,
+    state: &minijinja::State,
+    value: &minijinja::Value,
+) -> Result<(), minijinja::Error> {
+    let html = matches!(state.auto_escape(), minijinja::AutoEscape::Html);
+    match value.as_str() {
+        Some(text) if html && !value.is_safe() => {
+            let mut start = 0;
+            for (i, c) in text.char_indices() {
+                let entity = match c {
+                    '&' => "&amp;",
+                    '<' => "&lt;",
+                    '>' => "&gt;",
+                    '"' => "&quot;",
+                    '\'' => "&#x27;",
+                    _ => continue,
+                };
+                out.write_str(&text[start..i])?;
+                out.write_str(entity)?;
+                start = i + 1;
+            }
+            out.write_str(&text[start..])?;
+            Ok(())
+        }
+        _ => minijinja::escape_formatter(out, state, value),
+    }
+}
+
 pub struct Templates {
     env: Environment<'static>,
 }
@@ -64,6 +96,12 @@ pub struct Templates {
 impl Templates {
     pub fn new() -> Templates {
         let mut env = Environment::new();
+        // Block tags leave no blank lines behind: a timeline page repeats
+        // its post template twenty times, and each stray line costs bytes
+        // on a slow phone.
+        env.set_trim_blocks(true);
+        env.set_lstrip_blocks(true);
+        env.set_formatter(escape_text);
         for (name, source) in TEMPLATES {
             env.add_template(name, source)
                 .unwrap_or_else(|e| panic!("template {name} does not compile: {e}"));
@@ -100,5 +138,28 @@ mod tests {
             .unwrap();
         assert!(html.contains("&lt;b&gt;x&lt;"));
         assert!(!html.contains("<b>x"));
+    }
+
+    #[test]
+    fn escaping_covers_markup_and_quotes_but_keeps_slashes() {
+        let mut env = minijinja::Environment::new();
+        env.set_formatter(super::escape_text);
+        env.add_template(
+            "t.html",
+            r#"<a href="{{ u }}" title='{{ t }}'>{{ t }}{{ n }}{{ s }}</a>"#,
+        )
+        .unwrap();
+        let out = env
+            .get_template("t.html")
+            .unwrap()
+            .render(minijinja::context! {
+                u => "/web/a?b=1&c=2", t => r#"<x & "y" 'z'>"#, n => 7,
+                s => minijinja::Value::from_safe_string("<i>ok</i>".into()),
+            })
+            .unwrap();
+        assert_eq!(
+            out,
+            r#"<a href="/web/a?b=1&amp;c=2" title='&lt;x &amp; &quot;y&quot; &#x27;z&#x27;&gt;'>&lt;x &amp; &quot;y&quot; &#x27;z&#x27;&gt;7<i>ok</i></a>"#
+        );
     }
 }
