@@ -85,9 +85,15 @@ impl Store {
     }
 
     /// One page of conversations, most recently active first; the page's
-    /// cursors are last-status ids, as in Mastodon.
-    pub fn conversations_page(&self, page: timelines::Page) -> Result<Vec<Conversation>> {
-        let lasts = timelines::scan_page(&self.timelines, ORDER, page, |_| true)?;
+    /// cursors are last-status ids, as in Mastodon. `keep` sees each
+    /// last-status id while the page is filled, so conversations it drops
+    /// (hidden authors) don't leave pages short.
+    pub fn conversations_page(
+        &self,
+        page: timelines::Page,
+        keep: impl FnMut(u64) -> bool,
+    ) -> Result<Vec<Conversation>> {
+        let lasts = timelines::scan_page(&self.timelines, ORDER, page, keep)?;
         let mut out = Vec::with_capacity(lasts.len());
         for last in lasts {
             if let Some(root) = self.timelines.get(order_key(last))? {
@@ -264,7 +270,7 @@ mod tests {
             limit: 40,
             ..Default::default()
         };
-        s.conversations_page(page).unwrap()
+        s.conversations_page(page, |_| true).unwrap()
     }
 
     #[test]
