@@ -325,3 +325,54 @@ async fn conversations_last_written_by_hidden_people_are_left_out() {
     assert_eq!(res.status(), 200);
     hide_and_check("bob blocked").await;
 }
+
+#[tokio::test]
+async fn direct_messages_from_before_conversations_are_listed_after_an_upgrade() {
+    let s = TestServer::start().await;
+    let api = Api {
+        s: &s,
+        token: token(&s, "read write").await,
+    };
+    let res = api
+        .post(
+            "/api/v1/statuses",
+            &[("status", "a note to myself"), ("visibility", "direct")],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let note: Value = res.json().await.unwrap();
+    let dir = s.stop().await;
+
+    // Make it a store from before conversations: the status in the
+    // direct timeline, no conversation records, schema version 1.
+    {
+        let db = sled::open(dir.path().join(burrow::server::DB_DIR)).unwrap();
+        let wipe = |tree: &str, prefix: &[u8]| {
+            let t = db.open_tree(tree).unwrap();
+            for kv in t.scan_prefix(prefix) {
+                t.remove(kv.unwrap().0).unwrap();
+            }
+        };
+        wipe("index", b"conversation\0");
+        wipe("index", b"conversation_of\0");
+        wipe("timelines", b"conversations\0");
+        let meta = db.open_tree("meta").unwrap();
+        meta.insert("schema_version", burrow::store::encode(&1u32))
+            .unwrap();
+        db.flush().unwrap();
+    }
+
+    let s = TestServer::start_in(dir, TestOptions::default()).await;
+    assert_eq!(
+        s.state.store.schema_version().unwrap(),
+        burrow::store::SCHEMA_VERSION
+    );
+    let api = Api {
+        s: &s,
+        token: token(&s, "read").await,
+    };
+    let list = api.json("/api/v1/conversations").await;
+    assert_eq!(ids(&list), [note["id"].as_str().unwrap()]);
+    assert_eq!(list[0]["last_status"]["id"], note["id"]);
+    assert_eq!(list[0]["unread"], false);
+}
