@@ -14,4 +14,9 @@ pub enum Event {
     StatusDeleted(u64),
     Notification(u64),
     FiltersChanged,
+    /// An access token was revoked (by its app, or by the owner from the
+    /// settings): streaming connections opened with it close at once, as
+    /// Mastodon's do. Carries the token's `token_hash`, which is what each
+    /// connection holds, so no lookup is needed to compare.
+    TokenRevoked(String),
 }

@@ -254,3 +254,125 @@ async fn unknown_conversations_and_missing_scopes_are_refused() {
         .unwrap();
     assert_eq!(res.status(), 401);
 }
+
+#[tokio::test]
+async fn conversations_last_written_by_hidden_people_are_left_out() {
+    let (a, b) = pair().await;
+    let api = Api {
+        s: &a,
+        token: token(&a, "read write follow").await,
+    };
+    // alice starts a thread (older, last written by her); bob starts
+    // another (newer, last written by him).
+    let res = api
+        .post(
+            "/api/v1/statuses",
+            &[
+                ("status", &format!("@bob@{} from alice", b.host)),
+                ("visibility", "direct"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let mine: Value = res.json().await.unwrap();
+    let mine_id = mine["id"].as_str().unwrap().to_string();
+    let theirs = bob_writes(&a, &b, "from bob", None).await;
+    let theirs_id = theirs.id.to_string();
+    let bob = theirs.account_id.to_string();
+    let both = [theirs_id.as_str(), mine_id.as_str()];
+    assert_eq!(ids(&api.json("/api/v1/conversations").await), both);
+
+    // Muted, blocked, or on a blocked server: bob's conversation goes;
+    // alice's own last word keeps hers. A short page is filled past the
+    // hidden one.
+    let hide_and_check = |what: &'static str| {
+        let api = &api;
+        let mine_id = mine_id.clone();
+        async move {
+            let list = api.json("/api/v1/conversations").await;
+            assert_eq!(ids(&list), [mine_id.as_str()], "{what}");
+            let list = api.json("/api/v1/conversations?limit=1").await;
+            assert_eq!(ids(&list), [mine_id.as_str()], "{what}, one per page");
+        }
+    };
+    let res = api.post(&format!("/api/v1/accounts/{bob}/mute"), &[]).await;
+    assert_eq!(res.status(), 200);
+    hide_and_check("bob muted").await;
+    let res = api
+        .post(&format!("/api/v1/accounts/{bob}/unmute"), &[])
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(ids(&api.json("/api/v1/conversations").await), both);
+
+    let res = api
+        .post("/api/v1/domain_blocks", &[("domain", b.host.as_str())])
+        .await;
+    assert_eq!(res.status(), 200);
+    hide_and_check("bob's server blocked").await;
+    let res = client()
+        .delete(a.url("/api/v1/domain_blocks"))
+        .bearer_auth(&api.token)
+        .form(&[("domain", b.host.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(ids(&api.json("/api/v1/conversations").await), both);
+
+    let res = api
+        .post(&format!("/api/v1/accounts/{bob}/block"), &[])
+        .await;
+    assert_eq!(res.status(), 200);
+    hide_and_check("bob blocked").await;
+}
+
+#[tokio::test]
+async fn direct_messages_from_before_conversations_are_listed_after_an_upgrade() {
+    let s = TestServer::start().await;
+    let api = Api {
+        s: &s,
+        token: token(&s, "read write").await,
+    };
+    let res = api
+        .post(
+            "/api/v1/statuses",
+            &[("status", "a note to myself"), ("visibility", "direct")],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let note: Value = res.json().await.unwrap();
+    let dir = s.stop().await;
+
+    // Make it a store from before conversations: the status in the
+    // direct timeline, no conversation records, schema version 1.
+    {
+        let db = sled::open(dir.path().join(burrow::server::DB_DIR)).unwrap();
+        let wipe = |tree: &str, prefix: &[u8]| {
+            let t = db.open_tree(tree).unwrap();
+            for kv in t.scan_prefix(prefix) {
+                t.remove(kv.unwrap().0).unwrap();
+            }
+        };
+        wipe("index", b"conversation\0");
+        wipe("index", b"conversation_of\0");
+        wipe("timelines", b"conversations\0");
+        let meta = db.open_tree("meta").unwrap();
+        meta.insert("schema_version", burrow::store::encode(&1u32))
+            .unwrap();
+        db.flush().unwrap();
+    }
+
+    let s = TestServer::start_in(dir, TestOptions::default()).await;
+    assert_eq!(
+        s.state.store.schema_version().unwrap(),
+        burrow::store::SCHEMA_VERSION
+    );
+    let api = Api {
+        s: &s,
+        token: token(&s, "read").await,
+    };
+    let list = api.json("/api/v1/conversations").await;
+    assert_eq!(ids(&list), [note["id"].as_str().unwrap()]);
+    assert_eq!(list[0]["last_status"]["id"], note["id"]);
+    assert_eq!(list[0]["unread"], false);
+}

@@ -548,3 +548,69 @@ async fn votes_from_peers_are_counted_once_in_local_polls() {
         "a single-choice poll takes one vote per account"
     );
 }
+
+#[tokio::test]
+async fn a_rejected_follow_takes_the_account_out_of_every_list() {
+    let (a, b) = pair().await;
+    let mut bob = b.state.store.owner_account().unwrap().unwrap();
+    bob.locked = true;
+    b.state.store.put_account(&bob).unwrap();
+    let bob_on_a = burrow::federation::resolve_handle(&a.state, &format!("bob@{}", b.host))
+        .await
+        .unwrap();
+    follows::follow(&a.state, bob_on_a.id, Default::default())
+        .await
+        .unwrap();
+    let alice_uri = a.url("/users/alice");
+    eventually("bob sees the request", || {
+        b.state
+            .store
+            .account_by_uri(&alice_uri)
+            .unwrap()
+            .is_some_and(|al| b.state.store.has_relation(Rel::RequestedBy, al.id).unwrap())
+    })
+    .await;
+
+    // While the request waits, alice puts bob in two lists.
+    let api = Api {
+        s: &a,
+        token: token(&a, "read write").await,
+    };
+    let bob_id = bob_on_a.id.to_string();
+    let mut lists = Vec::new();
+    for title in ["Friends", "Locked people"] {
+        let res = api.post("/api/v1/lists", &[("title", title)]).await;
+        assert_eq!(res.status(), 200);
+        let list: serde_json::Value = res.json().await.unwrap();
+        let id = list["id"].as_str().unwrap().to_string();
+        let res = api
+            .post(
+                &format!("/api/v1/lists/{id}/accounts"),
+                &[("account_ids[]", bob_id.as_str())],
+            )
+            .await;
+        assert_eq!(res.status(), 200);
+        lists.push(id);
+    }
+    let in_lists = api.json(&format!("/api/v1/accounts/{bob_id}/lists")).await;
+    assert_eq!(in_lists.as_array().unwrap().len(), 2);
+
+    // bob says no: the Reject reaches alice's server.
+    let alice_on_b = b.state.store.account_by_uri(&alice_uri).unwrap().unwrap();
+    follows::reject_request(&b.state, alice_on_b.id)
+        .await
+        .unwrap();
+    eventually("the Reject arrives", || {
+        !a.state
+            .store
+            .has_relation(Rel::Requested, bob_on_a.id)
+            .unwrap()
+    })
+    .await;
+    for id in &lists {
+        let members = api.json(&format!("/api/v1/lists/{id}/accounts")).await;
+        assert_eq!(members, serde_json::json!([]), "list {id} still holds bob");
+    }
+    let in_lists = api.json(&format!("/api/v1/accounts/{bob_id}/lists")).await;
+    assert_eq!(in_lists, serde_json::json!([]));
+}

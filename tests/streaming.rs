@@ -26,6 +26,11 @@ type Socket =
 /// A token for `scope`, through the real flow: register, approve on the
 /// authorize page with the password, exchange the code (with PKCE).
 async fn token(s: &TestServer, scope: &str) -> String {
+    app_and_token(s, scope).await.1
+}
+
+/// `token`, with the app it was issued to (`client_id`, `client_secret`).
+async fn app_and_token(s: &TestServer, scope: &str) -> (Value, String) {
     let app: Value = client()
         .post(s.url("/api/v1/apps"))
         .form(&[
@@ -92,7 +97,8 @@ async fn token(s: &TestServer, scope: &str) -> String {
         .json()
         .await
         .unwrap();
-    tok["access_token"].as_str().unwrap().to_string()
+    let token = tok["access_token"].as_str().unwrap().to_string();
+    (app, token)
 }
 
 /// Values of the authorize page's hidden inputs, unescaped.
@@ -540,4 +546,69 @@ async fn stopping_the_server_ends_event_streams() {
     tokio::time::timeout(EVENT_WAIT, ended)
         .await
         .expect("the stream ends");
+}
+
+/// Waits for the socket's close frame, skipping what comes before it.
+async fn close_frame(ws: &mut Socket) -> tungstenite::protocol::CloseFrame {
+    loop {
+        let msg = tokio::time::timeout(EVENT_WAIT, ws.next())
+            .await
+            .expect("the server answers in time")
+            .expect("a close frame comes before the end")
+            .unwrap();
+        if let Message::Close(frame) = msg {
+            return frame.expect("the close says why");
+        }
+    }
+}
+
+#[tokio::test]
+async fn revoking_a_token_closes_its_streams_and_only_its_own() {
+    let s = TestServer::start().await;
+    let (app, revoked) = app_and_token(&s, "read").await;
+    let (other_app, other) = app_and_token(&s, "read").await;
+    let mut ws = connect(&s, &format!("?stream=user&access_token={revoked}")).await;
+    let mut sse = client()
+        .get(s.url("/api/v1/streaming/public"))
+        .bearer_auth(&revoked)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sse.status(), 200);
+    let mut kept = connect(&s, &format!("?stream=user&access_token={other}")).await;
+
+    let res = client()
+        .post(s.url("/oauth/revoke"))
+        .form(&[
+            ("client_id", app["client_id"].as_str().unwrap()),
+            ("client_secret", app["client_secret"].as_str().unwrap()),
+            ("token", revoked.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+
+    // The socket gets a normal close, the event stream ends.
+    let frame = close_frame(&mut ws).await;
+    assert_eq!(u16::from(frame.code), 1000);
+    assert!(frame.reason.contains("revoked"), "{}", frame.reason);
+    let ended = async { while let Ok(Some(_)) = sse.chunk().await {} };
+    tokio::time::timeout(EVENT_WAIT, ended)
+        .await
+        .expect("the event stream ends");
+
+    // The other app's socket still streams.
+    let st = statuses::post(&s.state, new_status("still here"))
+        .await
+        .unwrap();
+    expect(&mut kept, "update", id_is(st.id)).await;
+
+    // Revoking that app from the settings closes its socket too.
+    let client_id = other_app["client_id"].as_str().unwrap();
+    burrow::ops::authorized_apps::revoke(&s.state, client_id)
+        .await
+        .unwrap();
+    let frame = close_frame(&mut kept).await;
+    assert_eq!(u16::from(frame.code), 1000);
 }

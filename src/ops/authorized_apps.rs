@@ -3,7 +3,8 @@
 //! at once (Mastodon's "Authorized apps" page).
 //!
 //! Tokens are checked against the store on every request, so a revoked
-//! token fails with 401 on the very next one.
+//! token fails with 401 on the very next one; its open streams are told
+//! and close.
 
 use super::{durable, OpError, OpResult};
 use crate::state::AppState;
@@ -85,6 +86,7 @@ pub async fn revoke(state: &AppState, client_id: &str) -> OpResult<usize> {
         state.store.delete_push_subscription(&t.token_hash)?;
     }
     durable(state).await?;
+    super::oauth::announce_revoked(state, &gone);
     tracing::info!("revoked {n} token(s) of app {client_id}");
     Ok(n)
 }

@@ -178,9 +178,13 @@ async fn accept(state: &AppState, actor: &Account, object: &Value) -> OpResult<(
 
 async fn reject(state: &AppState, actor: &Account) -> OpResult<()> {
     let owner = owner_account(state)?;
+    // Lists hold only followed accounts; a refused (or withdrawn) follow
+    // takes the account out of them, as the owner's own unfollow does.
+    let lists = state.store.lists_for_account(actor.id)?;
     state.store.transact(|tx| {
         tx.remove_relation(owner.id, Rel::Requested, actor.id)?;
         tx.remove_relation(owner.id, Rel::Following, actor.id)?;
+        tx.remove_from_lists(actor.id, &lists)?;
         Ok(())
     })?;
     durable(state).await

@@ -450,18 +450,32 @@ pub fn refresh(
     Ok(issued)
 }
 
-/// Revokes an access or refresh token of `app`. Unknown tokens are not an
-/// error (RFC 7009): the caller wanted them gone and they are.
-pub fn revoke(store: &Store, app: &App, token: &str) -> OpResult<()> {
+/// Revokes an access or refresh token of `app`; returns the token record
+/// deleted, so the caller can end its streams once the deletion is
+/// durable. Unknown tokens are not an error (RFC 7009): the caller wanted
+/// them gone and they are.
+pub fn revoke(store: &Store, app: &App, token: &str) -> OpResult<Option<Token>> {
     let hash = token_hash(token);
     let found = match store.token(&hash)? {
         Some(t) => Some(t),
         None => store.token_by_refresh(&hash)?,
     };
-    if let Some(t) = found.filter(|t| t.client_id == app.client_id) {
-        store.delete_token(&t)?;
+    let Some(t) = found.filter(|t| t.client_id == app.client_id) else {
+        return Ok(None);
+    };
+    store.delete_token(&t)?;
+    Ok(Some(t))
+}
+
+/// Tells streaming connections that these tokens are gone, so the ones
+/// opened with them close now instead of streaming on with a dead token.
+pub fn announce_revoked(state: &crate::state::AppState, tokens: &[Token]) {
+    for t in tokens {
+        super::emit(
+            state,
+            crate::events::Event::TokenRevoked(t.token_hash.clone()),
+        );
     }
-    Ok(())
 }
 
 /// The token behind a bearer string, if it is one of ours.

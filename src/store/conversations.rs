@@ -85,9 +85,15 @@ impl Store {
     }
 
     /// One page of conversations, most recently active first; the page's
-    /// cursors are last-status ids, as in Mastodon.
-    pub fn conversations_page(&self, page: timelines::Page) -> Result<Vec<Conversation>> {
-        let lasts = timelines::scan_page(&self.timelines, ORDER, page, |_| true)?;
+    /// cursors are last-status ids, as in Mastodon. `keep` sees each
+    /// last-status id while the page is filled, so conversations it drops
+    /// (hidden authors) don't leave pages short.
+    pub fn conversations_page(
+        &self,
+        page: timelines::Page,
+        keep: impl FnMut(u64) -> bool,
+    ) -> Result<Vec<Conversation>> {
+        let lasts = timelines::scan_page(&self.timelines, ORDER, page, keep)?;
         let mut out = Vec::with_capacity(lasts.len());
         for last in lasts {
             if let Some(root) = self.timelines.get(order_key(last))? {
@@ -97,6 +103,35 @@ impl Store {
             }
         }
         Ok(out)
+    }
+
+    /// Files every status of the `direct` timeline that is in no
+    /// conversation yet (the schema step for DMs stored before
+    /// conversations existed), through the same code `insert_status`
+    /// uses. Oldest first, so a reply finds the conversation its parent
+    /// was just filed under. A status already filed is left alone, so a
+    /// conversation the owner removed or read stays so, and a second run
+    /// changes nothing. One transaction per status keeps each small.
+    /// Returns how many were filed.
+    pub(super) fn file_unfiled_direct(&self) -> Result<usize> {
+        let prefix = index_key(&timelines::direct(), &[b""]);
+        let mut filed = 0;
+        for kv in self.timelines.scan_prefix(&prefix) {
+            let (k, _) = kv?;
+            let id = be_u64(&k[k.len() - 8..]);
+            let done = self.transact(|tx| {
+                if tx.get(T::Index, &member_key(id))?.is_some() {
+                    return Ok(false);
+                }
+                let Some(s) = tx.status(id)? else {
+                    return Ok(false);
+                };
+                tx.file_in_conversation(&s)?;
+                Ok(true)
+            })?;
+            filed += usize::from(done);
+        }
+        Ok(filed)
     }
 }
 
@@ -264,7 +299,7 @@ mod tests {
             limit: 40,
             ..Default::default()
         };
-        s.conversations_page(page).unwrap()
+        s.conversations_page(page, |_| true).unwrap()
     }
 
     #[test]
@@ -318,5 +353,53 @@ mod tests {
             .unwrap();
         assert!(!read.unread);
         assert!(!s.conversation(10).unwrap().unwrap().unread);
+    }
+
+    #[test]
+    fn the_schema_step_files_direct_statuses_stored_before_conversations() {
+        let s = store();
+        // Two threads as an older Burrow stored them: in the direct
+        // timeline, with no conversation records at all.
+        for st in [
+            dm(10, BOB, None),
+            dm(11, OWNER, Some(10)),
+            dm(20, BOB, None),
+        ] {
+            s.transact(|tx| tx.insert_status(&st)).unwrap();
+        }
+        for (tree, prefix) in [
+            (&s.index, index_key("conversation", &[b""])),
+            (&s.index, index_key("conversation_of", &[b""])),
+            (&s.timelines, index_key(ORDER, &[b""])),
+        ] {
+            for kv in tree.scan_prefix(&prefix) {
+                tree.remove(kv.unwrap().0).unwrap();
+            }
+        }
+        s.meta
+            .insert(meta::KEY_SCHEMA, super::super::codec::encode(&1u32))
+            .unwrap();
+        assert!(all(&s).is_empty());
+        assert!(s.conversation_of(11).unwrap().is_none());
+
+        meta::migrate(&s).unwrap();
+        assert_eq!(s.schema_version().unwrap(), meta::SCHEMA_VERSION);
+        let roots: Vec<u64> = all(&s).iter().map(|c| c.root).collect();
+        assert_eq!(roots, vec![20, 10]);
+        let c = s.conversation_of(11).unwrap().unwrap();
+        assert_eq!((c.root, c.last_status_id, c.unread), (10, 11, false));
+        assert_eq!(c.status_ids, vec![10, 11]);
+        assert_eq!(c.participants, vec![BOB]);
+        assert!(s.conversation(20).unwrap().unwrap().unread);
+
+        // Again: through the hook (the version says it's done) and the
+        // step itself (everything is filed): nothing changes, and a
+        // conversation removed since stays removed.
+        assert!(s.transact(|tx| tx.remove_conversation(20)).unwrap());
+        let before = all(&s);
+        meta::migrate(&s).unwrap();
+        assert_eq!(s.file_unfiled_direct().unwrap(), 0);
+        assert_eq!(all(&s), before);
+        assert_eq!(before.len(), 1);
     }
 }

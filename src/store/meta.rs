@@ -6,9 +6,9 @@ use sled::transaction::{ConflictableTransactionError, Transactional};
 
 /// Version of the on-disk layout this binary writes. Each bump adds a step
 /// to `migrate`.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
-const KEY_SCHEMA: &[u8] = b"schema_version";
+pub(super) const KEY_SCHEMA: &[u8] = b"schema_version";
 pub(super) const KEY_OWNER: &[u8] = b"owner";
 
 /// The one local person: identity secrets kept apart from the public
@@ -38,12 +38,24 @@ pub(super) fn migrate(store: &Store) -> Result<()> {
         });
     }
     // Version 0 → 1: a new, empty store. Nothing to move.
+    // Version 1 → 2: direct statuses stored before conversations existed
+    // are in none; file them, so the owner's old DMs are listed too. (On
+    // a new store the direct timeline is empty and this costs one scan.)
+    if found < 2 {
+        let filed = store.file_unfiled_direct()?;
+        if filed > 0 {
+            tracing::info!("filed {filed} direct status(es) into conversations");
+        }
+    }
     // Future steps go here as `if found < N { … }`.
     if found < SCHEMA_VERSION {
+        // The steps' writes and the version reach the disk together, so a
+        // store never claims a step it didn't finish; a crash before this
+        // reruns the steps, which skip what they did already.
         store
             .meta
             .insert(KEY_SCHEMA, codec::encode(&SCHEMA_VERSION))?;
-        store.meta.flush()?;
+        store.db.flush()?;
     }
     Ok(())
 }

@@ -9,6 +9,7 @@ use super::paging::{self, link_header, paged, Links};
 use super::params::Params;
 use crate::http::error::ApiError;
 use crate::ops::conversations as ops;
+use crate::ops::hiding;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::Uri;
@@ -33,7 +34,16 @@ async fn list(
 ) -> Result<Response, ApiError> {
     auth.user("read:statuses")?;
     let page = paging::page(&p, paging::STATUSES_LIMIT);
-    let found = state.store.conversations_page(page)?;
+    // Like Mastodon, a conversation whose last status comes from someone
+    // the owner blocked or muted (or whose server they blocked) is left
+    // out; the rule is the timelines' (`ops::hiding`).
+    let found = state
+        .store
+        .conversations_page(page, |last| match state.store.status(last) {
+            Ok(Some(s)) => !hiding::status_hidden(&state, &s).unwrap_or(true),
+            Ok(None) => true,
+            Err(_) => false,
+        })?;
     let cursors: Vec<u64> = found.iter().map(|c| c.last_status_id).collect();
     let mut out = Vec::with_capacity(found.len());
     for c in &found {

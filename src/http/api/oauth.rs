@@ -568,11 +568,12 @@ pub async fn revoke(
         .str("token")
         .filter(|t| !t.is_empty())
         .ok_or_else(|| OAuthError::InvalidRequest("the token parameter is required".into()))?;
-    ops::revoke(&state.store, &app, &token).map_err(|e| match e {
+    let revoked = ops::revoke(&state.store, &app, &token).map_err(|e| match e {
         crate::ops::OpError::Store(e) => TokenError(OAuthError::Store(e)),
         other => TokenError(OAuthError::InvalidRequest(other.to_string())),
     })?;
     state.store.flush().await?;
+    ops::announce_revoked(&state, revoked.as_slice());
     Ok(Json(json!({})).into_response())
 }
 

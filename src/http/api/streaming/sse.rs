@@ -141,6 +141,9 @@ impl Conn {
                 }
                 Err(RecvError::Closed) => return None,
             };
+            if self.subs.ended_by(&event) {
+                return None;
+            }
             match self.subs.deliveries(&self.state, &event) {
                 Ok(out) => self.pending.extend(out.iter().map(|d| {
                     // Mastodon writes JavaScript's `undefined` for events

@@ -223,6 +223,13 @@ impl Subscriptions {
         self.auth.require("read:notifications").is_ok()
     }
 
+    /// Whether `event` ends this connection: its own token was revoked.
+    /// Checked per event by each connection, so closing costs no task and
+    /// no registry of who holds which token.
+    pub fn ended_by(&self, event: &Event) -> bool {
+        matches!(event, Event::TokenRevoked(hash) if *hash == self.auth.token.token_hash)
+    }
+
     /// What `event` means for each of this connection's streams.
     pub fn deliveries(&self, state: &AppState, event: &Event) -> Result<Vec<Delivery<'_>>> {
         match event {
@@ -255,6 +262,8 @@ impl Subscriptions {
                     payload: None,
                 })
                 .collect()),
+            // Not for the streams; `ended_by` handles it.
+            Event::TokenRevoked(_) => Ok(Vec::new()),
         }
     }
 

@@ -199,6 +199,9 @@ async fn serve(
         tokio::select! {
             event = events.recv() => match event {
                 Ok(event) => {
+                    if subs.ended_by(&event) {
+                        break close(close_code::NORMAL, "access token revoked");
+                    }
                     let out = match subs.deliveries(&state, &event) {
                         Ok(out) => out,
                         Err(e) => {
