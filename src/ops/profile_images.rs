@@ -87,14 +87,15 @@ pub async fn update(
     text: ProfileUpdate,
     pictures: PictureUpdate,
 ) -> OpResult<(Account, Preferences)> {
-    let changes: Vec<(Picture, PictureChange)> = pictures.changes().collect();
-    let uploads: Vec<(Picture, Vec<u8>)> = changes
-        .iter()
-        .filter_map(|(p, c)| match c {
-            PictureChange::Replace(bytes) => Some((*p, bytes.clone())),
-            PictureChange::Remove => None,
-        })
-        .collect();
+    // The bytes move to the decoder; `removed` remembers the rest.
+    let mut uploads: Vec<(Picture, Vec<u8>)> = Vec::new();
+    let mut removed: Vec<Picture> = Vec::new();
+    for (picture, change) in pictures.changes() {
+        match change {
+            PictureChange::Replace(bytes) => uploads.push((picture, bytes)),
+            PictureChange::Remove => removed.push(picture),
+        }
+    }
     if !uploads.is_empty() {
         // Refuse bad text before spending a decode on the pictures.
         let (mut account, mut prefs) = load(&state.store)?;
@@ -104,7 +105,7 @@ pub async fn update(
     let written = write_pictures(&dir, uploads).await?;
     let new_names: Vec<&str> = written.iter().map(|(_, n)| n.as_str()).collect();
 
-    let saved = save(state, text, &changes, &written).await;
+    let saved = save(state, text, &removed, &written).await;
     let (account, prefs, replaced) = match saved {
         Ok(r) => r,
         Err(e) => {
@@ -134,21 +135,17 @@ pub async fn remove(state: &AppState, picture: Picture) -> OpResult<(Account, Pr
 async fn save(
     state: &AppState,
     text: ProfileUpdate,
-    changes: &[(Picture, PictureChange)],
+    removed: &[Picture],
     written: &[(Picture, String)],
 ) -> OpResult<(Account, Preferences, Vec<String>)> {
     let (mut account, mut prefs) = load(&state.store)?;
     apply(&mut account, &mut prefs, text)?;
+    let new_urls = written
+        .iter()
+        .map(|(p, name)| (*p, state.urls.media(name)))
+        .chain(removed.iter().map(|p| (*p, String::new())));
     let mut replaced = Vec::new();
-    for (picture, change) in changes {
-        let new_url = match change {
-            PictureChange::Remove => String::new(),
-            PictureChange::Replace(_) => written
-                .iter()
-                .find(|(p, _)| p == picture)
-                .map(|(_, name)| state.urls.media(name))
-                .ok_or_else(|| OpError::Internal("a written picture went missing".into()))?,
-        };
+    for (picture, new_url) in new_urls {
         let url = picture.url(&mut account);
         if *url != new_url {
             if let Some(old) = local_file(state, url) {
