@@ -342,6 +342,233 @@ async fn follow_requests_count_counts_pending_requests() {
     assert_eq!(me(&s, &tok).await["source"]["follow_requests_count"], 1);
 }
 
+/// A `w`x`h` PNG with a colour gradient, as a phone or editor saves one.
+fn png(w: u32, h: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(w, h, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, 128])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+fn picture(bytes: Vec<u8>, name: &str) -> reqwest::multipart::Part {
+    reqwest::multipart::Part::bytes(bytes)
+        .file_name(name.to_string())
+        .mime_str("image/png")
+        .unwrap()
+}
+
+async fn update_with(s: &TestServer, t: &str, form: reqwest::multipart::Form) -> reqwest::Response {
+    client()
+        .patch(s.url("/api/v1/accounts/update_credentials"))
+        .bearer_auth(t)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Fetches a stored picture: its content type and pixel size.
+async fn fetch_picture(url: &str) -> (String, (u32, u32)) {
+    let res = client().get(url).send().await.unwrap();
+    assert_eq!(res.status(), 200, "{url}");
+    let ctype = res.headers()["content-type"].to_str().unwrap().to_string();
+    let img = image::load_from_memory(&res.bytes().await.unwrap()).unwrap();
+    (ctype, (img.width(), img.height()))
+}
+
+fn media_files(s: &TestServer) -> Vec<String> {
+    match std::fs::read_dir(s.state.data_dir.join("media")) {
+        Ok(dir) => dir
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+#[tokio::test]
+async fn new_pictures_are_cut_to_size_and_reach_followers() {
+    let (a, b) = pair().await;
+    // bob follows alice, so her profile changes are delivered to him.
+    let alice_on_b = burrow::federation::resolve_handle(&b.state, &format!("alice@{}", a.host))
+        .await
+        .unwrap();
+    burrow::ops::follows::follow(&b.state, alice_on_b.id, Default::default())
+        .await
+        .unwrap();
+    eventually("bob follows alice", || {
+        b.state
+            .store
+            .has_relation(burrow::store::relations::Rel::Following, alice_on_b.id)
+            .unwrap()
+    })
+    .await;
+
+    let t = token(&a, "read write");
+    let before = me(&a, &t).await;
+    let form = reqwest::multipart::Form::new()
+        .text("display_name", "Alice Pictured")
+        .part("avatar", picture(png(800, 600), "me.png"))
+        .part("header", picture(png(800, 600), "banner.png"));
+    let res = update_with(&a, &t, form).await;
+    assert_eq!(res.status(), 200);
+    let acct: Value = res.json().await.unwrap();
+    assert_eq!(acct["display_name"], "Alice Pictured");
+    let avatar = acct["avatar"].as_str().unwrap().to_string();
+    let header = acct["header"].as_str().unwrap().to_string();
+    assert_ne!(avatar, before["avatar"].as_str().unwrap());
+    assert_ne!(header, before["header"].as_str().unwrap());
+    assert!(avatar.starts_with(&a.url("/media/")), "{avatar}");
+    assert_eq!(acct["avatar_static"], avatar.as_str());
+    assert_eq!(me(&a, &t).await["avatar"], avatar.as_str());
+
+    let (ctype, size) = fetch_picture(&avatar).await;
+    assert!(ctype.starts_with("image/"), "{ctype}");
+    assert_eq!(size, (400, 400));
+    let (ctype, (w, h)) = fetch_picture(&header).await;
+    assert!(ctype.starts_with("image/"), "{ctype}");
+    assert!(w <= 1500 && h <= 500, "{w}x{h}");
+    assert!((f64::from(w) / f64::from(h) - 3.0).abs() < 0.02, "{w}x{h}");
+
+    let actor: Value = client()
+        .get(a.url("/users/alice"))
+        .header("accept", AP_ACCEPT)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(actor["icon"]["url"], avatar.as_str());
+    assert_eq!(actor["image"]["url"], header.as_str());
+
+    eventually("bob sees alice's new avatar", || {
+        b.state
+            .store
+            .account(alice_on_b.id)
+            .unwrap()
+            .unwrap()
+            .avatar
+            == avatar
+    })
+    .await;
+    assert_eq!(
+        b.state
+            .store
+            .account(alice_on_b.id)
+            .unwrap()
+            .unwrap()
+            .header,
+        header
+    );
+}
+
+#[tokio::test]
+async fn a_damaged_picture_changes_nothing() {
+    let s = TestServer::start().await;
+    let t = token(&s, "read write");
+    let before = me(&s, &t).await;
+    let good = png(100, 100);
+    let form = reqwest::multipart::Form::new()
+        .text("display_name", "Should Not Stick")
+        .part("header", picture(good.clone(), "fine.png"))
+        .part(
+            "avatar",
+            picture(good[..good.len() / 2].to_vec(), "broken.png"),
+        );
+    let res = update_with(&s, &t, form).await;
+    assert_eq!(res.status(), 422);
+    let err = res.json::<Value>().await.unwrap()["error"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("avatar") && err.contains("PNG"), "{err}");
+    assert_eq!(me(&s, &t).await, before);
+    assert_eq!(
+        media_files(&s),
+        Vec::<String>::new(),
+        "no file is left behind"
+    );
+
+    let form = reqwest::multipart::Form::new()
+        .text("display_name", "Should Not Stick")
+        .part(
+            "avatar",
+            picture(b"%PDF-1.7 not a picture".to_vec(), "cv.pdf"),
+        );
+    let res = update_with(&s, &t, form).await;
+    assert_eq!(res.status(), 422);
+    let err = res.json::<Value>().await.unwrap()["error"].to_string();
+    assert!(err.contains("PDF"), "{err}");
+    // A bad text field with a good picture: no picture is kept either.
+    let form = reqwest::multipart::Form::new()
+        .text("display_name", "x".repeat(31))
+        .part("avatar", picture(good, "fine.png"));
+    assert_eq!(update_with(&s, &t, form).await.status(), 422);
+    assert_eq!(me(&s, &t).await, before);
+    assert_eq!(media_files(&s), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn replaced_and_removed_pictures_are_deleted() {
+    let s = TestServer::start().await;
+    let t = token(&s, "read write");
+    let default_avatar = me(&s, &t).await["avatar"].as_str().unwrap().to_string();
+    assert!(default_avatar.ends_with("/static/avatar.png"));
+    let upload = |w| {
+        let form = reqwest::multipart::Form::new().part("avatar", picture(png(w, w), "a.png"));
+        update_with(&s, &t, form)
+    };
+    let first: Value = upload(300).await.json().await.unwrap();
+    let first = first["avatar"].as_str().unwrap().to_string();
+    assert_eq!(
+        fetch_picture(&first).await.1,
+        (300, 300),
+        "small ones are not enlarged"
+    );
+    let second: Value = upload(500).await.json().await.unwrap();
+    let second = second["avatar"].as_str().unwrap().to_string();
+    assert_ne!(first, second);
+    assert_eq!(client().get(&first).send().await.unwrap().status(), 404);
+    assert_eq!(media_files(&s).len(), 1);
+
+    // Needs write:accounts.
+    let reader = token(&s, "read");
+    let res = client()
+        .delete(s.url("/api/v1/profile/avatar"))
+        .bearer_auth(&reader)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+
+    let res = client()
+        .delete(s.url("/api/v1/profile/avatar"))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let acct: Value = res.json().await.unwrap();
+    assert_eq!(acct["avatar"], default_avatar.as_str());
+    assert!(acct["source"].is_object(), "a CredentialAccount");
+    assert_eq!(client().get(&second).send().await.unwrap().status(), 404);
+    assert!(media_files(&s).is_empty());
+    // The header was never set: removing it is harmless.
+    let res = client()
+        .delete(s.url("/api/v1/profile/header"))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.json::<Value>().await.unwrap()["header"]
+        .as_str()
+        .unwrap()
+        .ends_with("/static/header.png"));
+}
+
 #[tokio::test]
 async fn oversized_and_unauthorized_updates_change_nothing() {
     let s = TestServer::start().await;
@@ -352,7 +579,7 @@ async fn oversized_and_unauthorized_updates_change_nothing() {
         .text("display_name", "Changed")
         .part(
             "avatar",
-            reqwest::multipart::Part::bytes(vec![0u8; 3 * 1024 * 1024])
+            reqwest::multipart::Part::bytes(vec![0u8; 33 * 1024 * 1024])
                 .file_name("big.png")
                 .mime_str("image/png")
                 .unwrap(),

@@ -1099,3 +1099,126 @@ async fn the_owners_filters_and_domain_blocks_apply_on_the_web_home() {
         "a blocked server's posts leave"
     );
 }
+
+#[tokio::test]
+async fn the_owner_changes_pictures_in_settings_and_sees_them_on_the_profile() {
+    let s = TestServer::start().await;
+    let mut b = Browser::new(&s);
+    let csrf = b.login().await;
+    let owner = || s.state.store.owner_account().unwrap().unwrap();
+    let name_before = owner().display_name;
+
+    let page = b.get("/web/settings").await;
+    assert_eq!(page.status, 200);
+    assert!(page
+        .body
+        .contains(r#"action="/web/settings/profile" class="card" enctype="multipart/form-data""#));
+    for input in ["avatar", "header"] {
+        assert!(page.body.contains(&format!(r#"<label for="{input}">"#)));
+        assert!(page.body.contains(&format!(
+            r#"<input id="{input}" name="{input}" type="file" accept="image/*">"#
+        )));
+    }
+    assert!(
+        !page.body.contains("Remove avatar"),
+        "nothing to remove yet"
+    );
+
+    // Without the token, or with another, the form is refused unread.
+    let forged = |token: Option<&str>| {
+        let mut form = reqwest::multipart::Form::new();
+        if let Some(t) = token {
+            form = form.text("csrf", t.to_string());
+        }
+        form.text("display_name", "Forged")
+            .part("avatar", file_part(png(64, 64), "a.png"))
+    };
+    for token in [None, Some("not-the-token")] {
+        let res = b
+            .post_multipart("/web/settings/profile", forged(token))
+            .await;
+        assert_eq!(res.status, 403, "{}", res.body);
+    }
+    assert_eq!(owner().avatar, "");
+    assert_eq!(owner().display_name, name_before);
+
+    // As the browser sends it: token first, an avatar, the header input
+    // left empty.
+    let profile_form = |avatar: reqwest::multipart::Part| {
+        reqwest::multipart::Form::new()
+            .text("csrf", csrf.clone())
+            .part("avatar", avatar)
+            .part("header", file_part(Vec::new(), ""))
+            .text("display_name", "Alice Pictured")
+            .text("note", "")
+            .text("privacy", "public")
+    };
+    let res = b
+        .post_multipart(
+            "/web/settings/profile",
+            profile_form(file_part(png(800, 600), "me.png")),
+        )
+        .await;
+    assert_eq!(res.status, 303, "{}", res.body);
+    assert_eq!(res.location(), "/web/settings?done=profile");
+    let avatar = owner().avatar;
+    assert!(avatar.starts_with(&s.url("/media/")), "{avatar}");
+    assert_eq!(owner().header, "", "an empty file input changes nothing");
+    assert_eq!(owner().display_name, "Alice Pictured");
+    // Slashes are not escaped in attributes.
+    let shown = avatar.clone();
+    let img = client().get(&avatar).send().await.unwrap();
+    let img = image::load_from_memory(&img.bytes().await.unwrap()).unwrap();
+    assert_eq!((img.width(), img.height()), (400, 400));
+
+    let page = b.get("/web/settings").await;
+    assert!(page.body.contains(&format!(r#"src="{shown}""#)));
+    assert!(page.body.contains("Remove avatar"));
+    assert!(!page.body.contains("Remove header"));
+
+    // The owner's own profile offers editing, a visitor's the follow help.
+    let mine = b.get("/@alice").await;
+    assert_eq!(mine.status, 200);
+    assert!(mine.body.contains(&format!(r#"src="{shown}""#)));
+    assert!(mine
+        .body
+        .contains(r#"<a href="/web/settings">Edit profile</a>"#));
+    assert!(!mine.body.contains("<summary>Follow</summary>"));
+    assert!(!mine.body.contains(r#"href="/login""#));
+    let visitor = Browser::new(&s).get("/@alice").await;
+    assert!(visitor.body.contains(&format!(r#"src="{shown}""#)));
+    assert!(visitor.body.contains("<summary>Follow</summary>"));
+    assert!(visitor.body.contains(r#"href="/login""#));
+    assert!(!visitor.body.contains("Edit profile"));
+
+    // A damaged picture: a page saying so, and nothing changed.
+    let png = png(64, 64);
+    let res = b
+        .post_multipart(
+            "/web/settings/profile",
+            profile_form(file_part(png[..png.len() / 2].to_vec(), "half.png")),
+        )
+        .await;
+    assert_eq!(res.status, 422);
+    assert!(res.body.contains("the avatar can"), "{}", res.body);
+    assert_eq!(owner().avatar, avatar);
+
+    // Remove: the token is required; then the default shows and the
+    // file is gone.
+    let res = b
+        .post("/web/settings/picture/remove", &[("picture", "avatar")])
+        .await;
+    assert_eq!(res.status, 403);
+    assert_eq!(owner().avatar, avatar);
+    let res = b
+        .post(
+            "/web/settings/picture/remove",
+            &[("csrf", &csrf), ("picture", "avatar")],
+        )
+        .await;
+    assert_eq!(res.status, 303, "{}", res.body);
+    assert_eq!(owner().avatar, "");
+    assert_eq!(client().get(&avatar).send().await.unwrap().status(), 404);
+    let page = b.get("/web/settings").await;
+    assert!(page.body.contains(r#"src="/static/avatar.png""#));
+}

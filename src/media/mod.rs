@@ -6,9 +6,11 @@
 //! Architecture invariant: nothing here touches the store or the network;
 //! `ops::media` writes files and records.
 
+mod cover;
 mod process;
 mod sniff;
 
+pub use cover::{cover, Cover, AVATAR_BOX, HEADER_BOX};
 pub use process::{process, ImageSize, Processed};
 pub use sniff::{sniff, Format};
 

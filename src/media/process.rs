@@ -107,7 +107,10 @@ pub fn process(bytes: &[u8]) -> Result<Processed, MediaError> {
 /// Decodes with limits set before any pixel buffer exists: the header's
 /// dimensions are checked first, so a small file claiming a huge image
 /// costs nothing.
-fn decode(bytes: &[u8], format: Format) -> Result<(DynamicImage, Option<Vec<u8>>), MediaError> {
+pub(super) fn decode(
+    bytes: &[u8],
+    format: Format,
+) -> Result<(DynamicImage, Option<Vec<u8>>), MediaError> {
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format.image_format());
     let mut limits = Limits::default();
     limits.max_image_width = Some(MAX_SIDE);
@@ -158,7 +161,11 @@ fn fit(img: &DynamicImage, max_pixels: u64) -> Option<DynamicImage> {
     Some(img.thumbnail_exact(nw, nh))
 }
 
-fn encode(img: &DynamicImage, format: Format, icc: Option<&[u8]>) -> Result<Vec<u8>, MediaError> {
+pub(super) fn encode(
+    img: &DynamicImage,
+    format: Format,
+    icc: Option<&[u8]>,
+) -> Result<Vec<u8>, MediaError> {
     use image::codecs::{gif::GifEncoder, jpeg::JpegEncoder, png::PngEncoder, webp::WebPEncoder};
     use image::ImageEncoder;
     fn with_icc<E: ImageEncoder>(mut encoder: E, icc: Option<&[u8]>) -> E {

@@ -30,7 +30,7 @@ pub const SWEEP_BATCH: usize = 100;
 /// on a 512 MB Pi would squeeze everything else, so uploads queue.
 pub const MAX_CONCURRENT_DECODES: usize = 1;
 
-static DECODE_SLOTS: Semaphore = Semaphore::const_new(MAX_CONCURRENT_DECODES);
+pub(super) static DECODE_SLOTS: Semaphore = Semaphore::const_new(MAX_CONCURRENT_DECODES);
 
 /// Where media files live.
 pub fn media_dir(data_dir: &Path) -> PathBuf {
@@ -146,7 +146,7 @@ fn process_and_write(bytes: &[u8], dir: &Path) -> OpResult<Written> {
 }
 
 /// Writes a new file with a random name and fsyncs it.
-fn write_new(dir: &Path, format: Format, data: &[u8]) -> OpResult<String> {
+pub(super) fn write_new(dir: &Path, format: Format, data: &[u8]) -> OpResult<String> {
     let name = format!("{}.{}", crate::crypto::random_token(), format.extension());
     let path = dir.join(&name);
     let result = std::fs::OpenOptions::new()
@@ -168,7 +168,7 @@ fn write_new(dir: &Path, format: Format, data: &[u8]) -> OpResult<String> {
 
 /// Makes new directory entries durable (on Linux a file's fsync does not
 /// cover its name in the directory).
-fn sync_dir(dir: &Path) -> std::io::Result<()> {
+pub(super) fn sync_dir(dir: &Path) -> std::io::Result<()> {
     #[cfg(unix)]
     std::fs::File::open(dir)?.sync_all()?;
     #[cfg(not(unix))]
@@ -176,7 +176,7 @@ fn sync_dir(dir: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-fn remove_files(dir: &Path, names: &[&str]) {
+pub(super) fn remove_files(dir: &Path, names: &[&str]) {
     for name in names {
         if let Err(e) = std::fs::remove_file(dir.join(name)) {
             if e.kind() != std::io::ErrorKind::NotFound {
@@ -186,11 +186,11 @@ fn remove_files(dir: &Path, names: &[&str]) {
     }
 }
 
-fn io_error(e: std::io::Error) -> OpError {
+pub(super) fn io_error(e: std::io::Error) -> OpError {
     OpError::Internal(format!("writing media files: {e}"))
 }
 
-fn media_error(e: MediaError) -> OpError {
+pub(super) fn media_error(e: MediaError) -> OpError {
     match e {
         MediaError::Internal(m) => OpError::Internal(m),
         e => OpError::Invalid(e.to_string()),

@@ -6,6 +6,7 @@
 pub mod media;
 pub mod oauth;
 pub mod profile;
+pub mod profile_images;
 pub mod setup;
 
 /// Why an operation refused; the HTTP layer maps each kind to a status.

@@ -2,8 +2,8 @@
 //!
 //! Limits are Mastodon's, so what an app lets the owner type is accepted.
 //! The bio and field values are rendered to HTML here: escaped text,
-//! paragraphs, line breaks and links. Peers are not yet told of the change
-//! (no delivery queue exists yet); they see it on their next fetch.
+//! paragraphs, line breaks and links. Followers' servers are sent an
+//! `Update` of the actor. Avatar and header files are in `profile_images`.
 
 use super::{OpError, OpResult};
 use crate::store::accounts::{Account, Field};
@@ -18,7 +18,7 @@ pub const MAX_FIELD_VALUE_CHARS: usize = 255;
 pub const VISIBILITIES: &[&str] = &["public", "unlisted", "private", "direct"];
 
 /// What to change; `None` leaves a setting as it is.
-#[derive(Default, Debug)]
+#[derive(Default, Debug, Clone)]
 pub struct ProfileUpdate {
     pub display_name: Option<String>,
     pub note: Option<String>,
@@ -36,11 +36,27 @@ pub struct ProfileUpdate {
 /// Validates everything first, then saves account and preferences in one
 /// transaction. The caller flushes before answering.
 pub fn update_profile(store: &Store, update: ProfileUpdate) -> OpResult<(Account, Preferences)> {
-    let mut account = store
+    let (mut account, mut prefs) = load(store)?;
+    apply(&mut account, &mut prefs, update)?;
+    store.save_profile(&account, &prefs)?;
+    Ok((account, prefs))
+}
+
+/// The owner's account and preferences, as an update starts from.
+pub(super) fn load(store: &Store) -> OpResult<(Account, Preferences)> {
+    let account = store
         .owner_account()?
         .ok_or_else(|| OpError::NotFound("this server is not set up yet".into()))?;
-    let mut prefs = store.preferences()?;
+    Ok((account, store.preferences()?))
+}
 
+/// Validates `update` and applies it to the records in memory; on an
+/// error nothing is stored, so the caller may drop both.
+pub(super) fn apply(
+    account: &mut Account,
+    prefs: &mut Preferences,
+    update: ProfileUpdate,
+) -> OpResult<()> {
     if let Some(name) = update.display_name {
         let name = name.trim();
         if name.chars().count() > MAX_DISPLAY_NAME_CHARS {
@@ -124,8 +140,7 @@ pub fn update_profile(store: &Store, update: ProfileUpdate) -> OpResult<(Account
         }
         prefs.language = lang;
     }
-    store.save_profile(&account, &prefs)?;
-    Ok((account, prefs))
+    Ok(())
 }
 
 /// Plain text to HTML: blank lines separate paragraphs, single newlines
@@ -208,15 +223,13 @@ fn escape(s: &str) -> String {
     out
 }
 
-/// Updates the profile and tells followers' servers (Update of the actor),
-/// so they show the new name, bio and pictures without refetching.
+/// Updates the profile's text and tells followers' servers (Update of the
+/// actor), so they show the new name and bio without refetching.
 pub async fn update(
     state: &crate::state::AppState,
     update: ProfileUpdate,
 ) -> OpResult<(Account, Preferences)> {
-    let (account, prefs) = update_profile(&state.store, update)?;
-    announce(state, &account).await?;
-    Ok((account, prefs))
+    super::profile_images::update(state, update, Default::default()).await
 }
 
 /// Queues an `Update` of the owner's actor to every follower.

@@ -14,7 +14,7 @@ pub async fn actor(
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
     if !wants_activity_json(&headers) {
-        return web::profile::render(&state, &name);
+        return web::profile::render(&state, &name, &headers);
     }
     let account = web::profile::owner_named(&state, &name)?;
     Ok(super::activity_json(crate::activitypub::actor::person(

@@ -1,17 +1,44 @@
-//! `/api/v1/accounts/verify_credentials` and `update_credentials`.
-//! (Avatar and header uploads are not handled yet.)
+//! `/api/v1/accounts/verify_credentials` and `update_credentials` (with
+//! avatar and header uploads), and `DELETE /api/v1/profile/avatar` and
+//! `/header` (Mastodon 4.2).
 
 use super::auth::Auth;
 use super::entities::account::credential_account;
-use super::params::Params;
+use super::params::ParamsWithFiles;
 use crate::http::error::ApiError;
 use crate::ops::profile::ProfileUpdate;
+use crate::ops::profile_images::{Picture, PictureChange, PictureUpdate};
 use crate::state::AppState;
 use crate::store::preferences::FieldSource;
 use crate::store::relations::Rel;
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::routing::{delete, get, patch};
+use axum::{Json, Router};
+
+/// Multipart framing and the text fields around the two pictures.
+const MULTIPART_OVERHEAD: usize = 64 * 1024;
+
+/// `update_credentials` may carry an avatar and a header, each up to the
+/// media upload limit (Mastodon's 16 MiB); each is checked on its own too.
+pub const MAX_CREDENTIALS_BODY_BYTES: usize =
+    2 * crate::media::MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/v1/accounts/verify_credentials",
+            get(verify_credentials),
+        )
+        .route(
+            "/api/v1/accounts/update_credentials",
+            patch(update_credentials)
+                .put(update_credentials)
+                .layer(DefaultBodyLimit::max(MAX_CREDENTIALS_BODY_BYTES)),
+        )
+        .route("/api/v1/profile/avatar", delete(remove_avatar))
+        .route("/api/v1/profile/header", delete(remove_header))
+}
 
 fn owner_entity(state: &AppState) -> Result<Response, ApiError> {
     let account = state
@@ -36,9 +63,10 @@ pub async fn verify_credentials(
 pub async fn update_credentials(
     State(state): State<AppState>,
     auth: Auth,
-    p: Params,
+    body: ParamsWithFiles,
 ) -> Result<Response, ApiError> {
     auth.user("write:accounts")?;
+    let p = &body.params;
     let fields = p.objects("fields_attributes").map(|list| {
         list.iter()
             .map(|o| {
@@ -65,7 +93,28 @@ pub async fn update_credentials(
         sensitive: p.nested_bool("source", "sensitive")?,
         language: p.nested_str("source", "language"),
     };
-    crate::ops::profile::update(&state, update).await?;
-    state.store.flush().await?;
+    let picture = |field: &str| {
+        body.file(field)
+            // A file input left empty in a web form sends an empty part.
+            .filter(|f| !(f.bytes.is_empty() && f.file_name.is_empty()))
+            .map(|f| PictureChange::Replace(f.bytes.to_vec()))
+    };
+    let pictures = PictureUpdate {
+        avatar: picture("avatar"),
+        header: picture("header"),
+    };
+    crate::ops::profile_images::update(&state, update, pictures).await?;
+    owner_entity(&state)
+}
+
+async fn remove_avatar(State(state): State<AppState>, auth: Auth) -> Result<Response, ApiError> {
+    auth.user("write:accounts")?;
+    crate::ops::profile_images::remove(&state, Picture::Avatar).await?;
+    owner_entity(&state)
+}
+
+async fn remove_header(State(state): State<AppState>, auth: Auth) -> Result<Response, ApiError> {
+    auth.user("write:accounts")?;
+    crate::ops::profile_images::remove(&state, Picture::Header).await?;
     owner_entity(&state)
 }

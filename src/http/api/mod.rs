@@ -33,7 +33,7 @@ pub mod timelines;
 
 use crate::http::error::ApiError;
 use crate::state::AppState;
-use axum::routing::{any, get, patch, post};
+use axum::routing::{any, get, post};
 use axum::{Extension, Router};
 use std::sync::Arc;
 use tower_http::cors::CorsLayer;
@@ -70,20 +70,13 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v1/custom_emojis", get(instance::custom_emojis))
         .route(
-            "/api/v1/accounts/verify_credentials",
-            get(accounts::verify_credentials),
-        )
-        .route(
-            "/api/v1/accounts/update_credentials",
-            patch(accounts::update_credentials).put(accounts::update_credentials),
-        )
-        .route(
             "/api/v1/push/subscription",
             post(push::create)
                 .get(push::show)
                 .put(push::update)
                 .delete(push::destroy),
         )
+        .merge(accounts::routes())
         .merge(accounts_read::routes())
         .merge(account_actions::routes())
         .merge(follow_requests::routes())

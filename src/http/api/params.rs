@@ -39,87 +39,142 @@ fn multipart_error(status: axum::http::StatusCode, e: impl std::fmt::Display) ->
 #[derive(Debug, Default, Clone)]
 pub struct Params(pub Map<String, Value>);
 
+/// One file part of a multipart body, kept whole: its size is bounded by
+/// the route's body limit, and the endpoint checks each file's own limit.
+#[derive(Debug, Clone)]
+pub struct UploadedFile {
+    /// The form field (`avatar`, `header`).
+    pub field: String,
+    pub file_name: String,
+    pub bytes: Bytes,
+}
+
+/// Parameters plus the files of a multipart body, for the endpoints that
+/// take files among other fields (`update_credentials`). `Params` alone
+/// skips file parts.
+#[derive(Debug, Default)]
+pub struct ParamsWithFiles {
+    pub params: Params,
+    pub files: Vec<UploadedFile>,
+}
+
+impl ParamsWithFiles {
+    /// The file sent as `field`, if any (the last, when sent twice).
+    pub fn file(&self, field: &str) -> Option<&UploadedFile> {
+        self.files.iter().rev().find(|f| f.field == field)
+    }
+}
+
+impl<S: Send + Sync> FromRequest<S> for ParamsWithFiles {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let mut files = Vec::new();
+        let params = read(req, state, Some(&mut files)).await?;
+        Ok(ParamsWithFiles { params, files })
+    }
+}
+
 impl<S: Send + Sync> FromRequest<S> for Params {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let content_type = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_ascii_lowercase();
-        let query = req.uri().query().unwrap_or("").to_string();
-        let mut map = Map::new();
-        if content_type.starts_with("multipart/form-data") {
-            let mut mp = Multipart::from_request(req, state)
+        read(req, state, None).await
+    }
+}
+
+/// Reads every parameter; file parts go to `files` when given, else are
+/// skipped unread.
+async fn read<S: Send + Sync>(
+    req: Request,
+    state: &S,
+    mut files: Option<&mut Vec<UploadedFile>>,
+) -> Result<Params, ApiError> {
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let query = req.uri().query().unwrap_or("").to_string();
+    let mut map = Map::new();
+    if content_type.starts_with("multipart/form-data") {
+        let mut mp = Multipart::from_request(req, state)
+            .await
+            .map_err(|e| multipart_error(e.status(), e))?;
+        while let Some(field) = mp
+            .next_field()
+            .await
+            .map_err(|e| multipart_error(e.status(), e))?
+        {
+            let Some(name) = field.name().map(String::from) else {
+                continue;
+            };
+            if let Some(file_name) = field.file_name().map(String::from) {
+                // File uploads are handled by the endpoints that take them.
+                if let Some(files) = files.as_deref_mut() {
+                    let bytes = field
+                        .bytes()
+                        .await
+                        .map_err(|e| multipart_error(e.status(), e))?;
+                    files.push(UploadedFile {
+                        field: name,
+                        file_name,
+                        bytes,
+                    });
+                }
+                continue;
+            }
+            let bytes = field
+                .bytes()
                 .await
                 .map_err(|e| multipart_error(e.status(), e))?;
-            while let Some(field) = mp
-                .next_field()
-                .await
-                .map_err(|e| multipart_error(e.status(), e))?
-            {
-                let Some(name) = field.name().map(String::from) else {
-                    continue;
-                };
-                if field.file_name().is_some() {
-                    // File uploads are handled by the endpoints that take them.
-                    continue;
-                }
-                let bytes = field
-                    .bytes()
-                    .await
-                    .map_err(|e| multipart_error(e.status(), e))?;
-                if bytes.len() > MAX_MULTIPART_TEXT_BYTES {
-                    return Err(ApiError::new(
-                        axum::http::StatusCode::PAYLOAD_TOO_LARGE,
-                        format!(
-                            "the field `{name}` is larger than {MAX_MULTIPART_TEXT_BYTES} bytes"
-                        ),
-                    ));
-                }
-                insert_pair(
-                    &mut map,
-                    &name,
-                    String::from_utf8_lossy(&bytes).into_owned(),
-                );
+            if bytes.len() > MAX_MULTIPART_TEXT_BYTES {
+                return Err(ApiError::new(
+                    axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                    format!("the field `{name}` is larger than {MAX_MULTIPART_TEXT_BYTES} bytes"),
+                ));
             }
-        } else {
-            let body = Bytes::from_request(req, state).await.map_err(|e| {
-                ApiError::new(
-                    e.status(),
-                    format!("the request body could not be read: {e}"),
-                )
-            })?;
-            let is_json = content_type.starts_with("application/json")
-                || content_type.contains("+json")
-                || (content_type.is_empty() && body.first().is_some_and(|b| *b == b'{'));
-            if is_json {
-                if !body.iter().all(|b| b.is_ascii_whitespace()) {
-                    let v: Value = serde_json::from_slice(&body).map_err(|e| {
-                        ApiError::bad_request(format!("the request body is not valid JSON: {e}"))
-                    })?;
-                    match v {
-                        Value::Object(o) => map = o,
-                        _ => {
-                            return Err(ApiError::bad_request(
-                                "the JSON request body must be an object of parameters",
-                            ))
-                        }
+            insert_pair(
+                &mut map,
+                &name,
+                String::from_utf8_lossy(&bytes).into_owned(),
+            );
+        }
+    } else {
+        let body = Bytes::from_request(req, state).await.map_err(|e| {
+            ApiError::new(
+                e.status(),
+                format!("the request body could not be read: {e}"),
+            )
+        })?;
+        let is_json = content_type.starts_with("application/json")
+            || content_type.contains("+json")
+            || (content_type.is_empty() && body.first().is_some_and(|b| *b == b'{'));
+        if is_json {
+            if !body.iter().all(|b| b.is_ascii_whitespace()) {
+                let v: Value = serde_json::from_slice(&body).map_err(|e| {
+                    ApiError::bad_request(format!("the request body is not valid JSON: {e}"))
+                })?;
+                match v {
+                    Value::Object(o) => map = o,
+                    _ => {
+                        return Err(ApiError::bad_request(
+                            "the JSON request body must be an object of parameters",
+                        ))
                     }
                 }
-            } else {
-                for (k, v) in url::form_urlencoded::parse(&body) {
-                    insert_pair(&mut map, &k, v.into_owned());
-                }
+            }
+        } else {
+            for (k, v) in url::form_urlencoded::parse(&body) {
+                insert_pair(&mut map, &k, v.into_owned());
             }
         }
-        for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
-            insert_pair(&mut map, &k, v.into_owned());
-        }
-        Ok(Params(map))
     }
+    for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
+        insert_pair(&mut map, &k, v.into_owned());
+    }
+    Ok(Params(map))
 }
 
 /// Splits `a[b][]` into `["a", "b", ""]`.

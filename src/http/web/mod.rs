@@ -4,6 +4,7 @@ mod access;
 mod accounts;
 mod actions;
 mod compose_form;
+mod multipart_form;
 mod owner;
 pub mod profile;
 pub mod session;
@@ -59,7 +60,16 @@ pub fn routes() -> Router<AppState> {
             get(accounts::account).post(accounts::act),
         )
         .route("/web/settings", get(settings::show))
-        .route("/web/settings/profile", post(settings::save_profile))
+        .route(
+            "/web/settings/profile",
+            post(settings::save_profile).layer(axum::extract::DefaultBodyLimit::max(
+                multipart_form::MAX_PROFILE_BODY_BYTES,
+            )),
+        )
+        .route(
+            "/web/settings/picture/remove",
+            post(settings::remove_picture),
+        )
         .route("/web/settings/password", post(settings::change_password))
         .route("/web/settings/apps/revoke", post(access::revoke_app))
         .route("/web/settings/domain_blocks", post(access::domain_block))

@@ -3,8 +3,9 @@
 //! Atom and RSS feeds `/@NAME.atom`, `/@NAME.rss`. ActivityPub clients
 //! asking `/@NAME` get the actor document.
 //!
-//! These pages look the same to everyone, logged in or not: they show
-//! only public and unlisted posts.
+//! These pages show only public and unlisted posts, to everyone. The one
+//! difference for the logged-in owner on their own profile: "Edit
+//! profile" instead of the visitor's "Follow" help and "Log in" link.
 
 use super::view::{on_public_profile, Viewer};
 use crate::http::error::PageError;
@@ -44,12 +45,19 @@ impl PageQuery {
     }
 }
 
-pub fn render(state: &AppState, name: &str) -> Result<Response, PageError> {
-    render_page(state, name, None)
+pub fn render(state: &AppState, name: &str, headers: &HeaderMap) -> Result<Response, PageError> {
+    render_page(state, name, None, headers)
 }
 
-fn render_page(state: &AppState, name: &str, max_id: Option<u64>) -> Result<Response, PageError> {
+fn render_page(
+    state: &AppState,
+    name: &str,
+    max_id: Option<u64>,
+    headers: &HeaderMap,
+) -> Result<Response, PageError> {
     let account = owner_named(state, name)?;
+    // There is one account, so any live session is its owner's.
+    let is_owner = super::session::current(state, headers).is_some();
     let mut viewer = Viewer::visitor(state);
     let me = viewer.account_view(&account);
     let pinned = if max_id.is_none() {
@@ -78,11 +86,21 @@ fn render_page(state: &AppState, name: &str, max_id: Option<u64>) -> Result<Resp
             minijinja::context! {
                 account => me, pinned => pinned, statuses => statuses, next => next,
                 older => max_id.is_some(), base => state.urls.base, uri => account.uri,
+                is_owner => is_owner,
                 title => format!("{} (@{}@{})", if account.display_name.is_empty() { &account.username } else { &account.display_name }, account.username, state.urls.host),
             },
         )
         .map_err(PageError::internal)?;
-    Ok(([(header::VARY, "Accept")], Html(html)).into_response())
+    // The owner's view differs: caches must key on the cookie, and never
+    // keep the owner's copy.
+    let mut res = ([(header::VARY, "Accept, Cookie")], Html(html)).into_response();
+    if is_owner {
+        res.headers_mut().insert(
+            header::CACHE_CONTROL,
+            header::HeaderValue::from_static("private, no-store"),
+        );
+    }
+    Ok(res)
 }
 
 pub async fn page(
@@ -103,7 +121,7 @@ pub async fn page(
             crate::activitypub::actor::person(&account, &state.urls),
         ));
     }
-    render_page(&state, &name, q.max_id())
+    render_page(&state, &name, q.max_id(), &headers)
 }
 
 /// `/@NAME/ID`: one public post with its thread. A boost leads to what it

@@ -2,10 +2,12 @@
 //! visibility), the password, links to blocked and muted accounts, and
 //! (from `access`) authorized apps and blocked servers.
 
+use super::multipart_form::FilesPost;
 use super::owner::{back_of, render};
 use super::session::{Post, Session};
 use crate::http::error::PageError;
 use crate::ops::profile::{ProfileUpdate, MAX_FIELDS};
+use crate::ops::profile_images::{Picture, PictureChange, PictureUpdate};
 use crate::ops::{owner_account, OpError};
 use crate::state::AppState;
 use crate::store::preferences::FieldSource;
@@ -59,6 +61,8 @@ pub async fn show(
 ) -> Result<Response, PageError> {
     let notice = match q.done.as_str() {
         "profile" => Some("Your profile is saved."),
+        "avatar" => Some("Your avatar is removed; the default picture shows instead."),
+        "header" => Some("Your header is removed."),
         "password" => Some("Your password is changed. Other browsers were logged out."),
         "revoked" => Some("The app’s access is revoked: it is logged out everywhere."),
         "blocked" => Some("The server is blocked."),
@@ -107,8 +111,16 @@ pub struct ProfileForm {
 
 pub async fn save_profile(
     State(state): State<AppState>,
-    post: Post<ProfileForm>,
+    mut post: FilesPost<ProfileForm>,
 ) -> Result<Response, PageError> {
+    let mut picture = |field: &str| {
+        post.take_file(field)
+            .map(|f| PictureChange::Replace(f.bytes))
+    };
+    let pictures = PictureUpdate {
+        avatar: picture("avatar"),
+        header: picture("header"),
+    };
     let f = post.form;
     let fields = [
         (f.field_name_0, f.field_value_0),
@@ -129,7 +141,7 @@ pub async fn save_profile(
         privacy: (!f.privacy.is_empty()).then_some(f.privacy),
         ..Default::default()
     };
-    match crate::ops::profile::update(&state, update).await {
+    match crate::ops::profile_images::update(&state, update, pictures).await {
         Ok(_) => Ok(Redirect::to("/web/settings?done=profile").into_response()),
         Err(OpError::Invalid(m)) => page(
             &state,
@@ -141,6 +153,32 @@ pub async fn save_profile(
         ),
         Err(e) => Err(e.into()),
     }
+}
+
+#[derive(Deserialize)]
+pub struct RemovePictureForm {
+    /// `avatar` or `header`.
+    picture: String,
+}
+
+/// The "Remove" buttons under the current pictures.
+pub async fn remove_picture(
+    State(state): State<AppState>,
+    post: Post<RemovePictureForm>,
+) -> Result<Response, PageError> {
+    let picture = match post.form.picture.as_str() {
+        "avatar" => Picture::Avatar,
+        "header" => Picture::Header,
+        other => {
+            return Err(PageError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Unknown picture",
+                format!("There is no picture called `{other}`; only the avatar and header can be removed. Go back and try again."),
+            ))
+        }
+    };
+    crate::ops::profile_images::remove(&state, picture).await?;
+    Ok(Redirect::to(&format!("/web/settings?done={}", picture.name())).into_response())
 }
 
 #[derive(Deserialize)]
