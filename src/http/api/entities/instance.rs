@@ -38,8 +38,9 @@ pub const POLL_MIN_EXPIRATION_SECS: u32 = 300;
 pub const POLL_MAX_EXPIRATION_SECS: u32 = 2_629_746;
 /// Media limits: smaller than Mastodon's, because a Pi decodes every
 /// upload in memory. The media code enforces the same numbers.
-pub const IMAGE_SIZE_LIMIT: u64 = 16 * 1024 * 1024;
-pub const IMAGE_MATRIX_LIMIT: u64 = 33_177_600;
+pub const IMAGE_SIZE_LIMIT: u64 = crate::media::MAX_UPLOAD_BYTES as u64;
+/// The decoder's own bound, so apps shrink photos to what Burrow takes.
+pub const IMAGE_MATRIX_LIMIT: u64 = crate::media::MAX_PIXELS;
 pub const VIDEO_SIZE_LIMIT: u64 = 40 * 1024 * 1024;
 pub const VIDEO_FRAME_RATE_LIMIT: u32 = 60;
 pub const VIDEO_MATRIX_LIMIT: u64 = 2_304_000;
