@@ -89,6 +89,23 @@ fn escape_text(
     }
 }
 
+/// The stylesheet's URL with a digest of its bytes: browsers keep the
+/// file for a day, and a new release must not be shown with last
+/// release's styles, so a changed file gets a new URL.
+pub fn stylesheet_url() -> &'static str {
+    static URL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    URL.get_or_init(|| {
+        let css = STATIC_FILES
+            .iter()
+            .find(|(name, _, _)| *name == "style.css")
+            .map(|(_, _, bytes)| *bytes)
+            .unwrap_or_default();
+        let digest = crate::crypto::sha256(css);
+        let short: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
+        format!("/static/style.css?v={short}")
+    })
+}
+
 pub struct Templates {
     env: Environment<'static>,
 }
@@ -102,6 +119,7 @@ impl Templates {
         env.set_trim_blocks(true);
         env.set_lstrip_blocks(true);
         env.set_formatter(escape_text);
+        env.add_global("stylesheet", stylesheet_url());
         for (name, source) in TEMPLATES {
             env.add_template(name, source)
                 .unwrap_or_else(|e| panic!("template {name} does not compile: {e}"));

@@ -64,9 +64,23 @@ async fn every_page_says_the_server_is_not_set_up() {
         assert!(html.contains("not set up"), "{path}: {html}");
         assert!(html.contains("setup link"), "{path}: {html}");
     }
-    // The setup page's stylesheet stays reachable.
+    // The setup page's stylesheet stays reachable, at a URL that changes
+    // with its content so a new release is never shown with stale styles.
     let res = c.get(s.url("/static/style.css")).send().await.unwrap();
     assert_eq!(res.status(), 200);
+    let html = c
+        .get(s.url("/setup"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let at = html
+        .find("/static/style.css?v=")
+        .expect("a versioned stylesheet link");
+    let linked = &html[at..at + html[at..].find('"').unwrap()];
+    assert_eq!(c.get(s.url(linked)).send().await.unwrap().status(), 200);
 }
 
 fn form<'a>(token: &'a str, username: &'a str, password: &'a str) -> Vec<(&'a str, &'a str)> {
