@@ -194,6 +194,7 @@ check("list timeline has bob's post", any("durian" in s["content"] for s in m.ti
 m.delete_filter_v2(warn["id"])
 hide = m.create_filter_v2("interop hide", ["home"], "hide", keywords_attributes=[{"keyword": "durian"}])
 check("hide filter created", hide["filter_action"] == "hide")
+check("filters listed", [f["title"] for f in m.filters_v2()] == ["interop hide"])
 check("hidden post absent from home", seen is not None and home_copy() is None)
 m.delete_filter_v2(hide["id"])
 check("post back once the filter is gone", home_copy() is not None)
@@ -230,15 +231,21 @@ check("new header served as image", served_as_image(updated["header"]))
 cleared = m.account_delete_avatar()
 check("avatar removed", cleared["avatar"] != updated["avatar"] and cleared["header"] == updated["header"])
 check("default avatar served", served_as_image(cleared["avatar"]))
+bare = m.account_delete_header()
+check("header removed", bare["header"] != updated["header"] and served_as_image(bare["header"]))
 
-# 7h. Alt text edited after posting.
+# 7h. Alt text edited after posting. Only media_attributes is passed: the
+# library takes the media ids from it (given both, Mastodon.py 2.3 fails
+# before sending anything).
 pic = m.media_post(io.BytesIO(png()), mime_type="image/png", description="first words")
 shown = m.status_post("a picture", media_ids=[pic["id"]])
 fixed = m.status_update(shown["id"], "a picture", media_attributes=[m.generate_media_edit_attributes(pic["id"], description="better words")])
 check("alt text edited", fixed["media_attachments"][0]["description"] == "better words")
 
-# 7i. Streaming: one update for a post made after connecting.
+# 7i. Streaming: an update for a post made after connecting, and a
+# notification for what bob does from his server.
 got = threading.Event()
+noted = threading.Event()
 
 
 class Listener(StreamListener):
@@ -246,11 +253,18 @@ class Listener(StreamListener):
         if "streamed hello" in status["content"]:
             got.set()
 
+    def on_notification(self, notification):
+        if notification["type"] == "favourite":
+            noted.set()
+
 
 handle = m.stream_user(Listener(), run_async=True, timeout=10)
 connected = wait_for(lambda: handle.connection is not None)
 m.status_post("streamed hello")
 check("stream delivers the update", connected and got.wait(10))
+if copy:
+    bob.status_favourite(copy[0]["id"])
+    check("stream delivers bob's favourite as a notification", noted.wait(10))
 
 # 8. Revoking the token, which also ends the streams opened with it.
 m.revoke_access_token(allow_http=True)
