@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Starts two fresh Burrow servers on free loopback ports and drives the
-# first with Mastodon.py (a real client library); the second is the
-# remote account it follows.
+# both with Mastodon.py (a real client library), logged in to each as its
+# owner: the first follows the second, and they talk across the two.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bin=target/debug/burrow
@@ -19,4 +19,4 @@ trap 'kill $a $b 2>/dev/null; wait $a $b 2>/dev/null; rm -rf "$work"' EXIT
 for port in $pa $pb; do
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/.well-known/nodeinfo" >/dev/null && break; sleep 0.1; done
 done
-python3 tests/interop/mastodon_py.py "http://127.0.0.1:$pa" "$pw" "bob@127.0.0.1:$pb"
+python3 tests/interop/mastodon_py.py "http://127.0.0.1:$pa" "$pw" "bob@127.0.0.1:$pb" "http://127.0.0.1:$pb"
