@@ -101,7 +101,7 @@ impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         // Rendered without the state: a fixed, tiny page that cannot fail.
         let body = format!(
-            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{t}</title><link rel=\"stylesheet\" href=\"{css}\"></head><body><main><section class=\"card\"><h1>{t}</h1><p>{m}</p></section></main></body></html>",
+            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{t}</title><link rel=\"stylesheet\" href=\"{css}\"></head><body><main><section class=\"card\"><h1>{t}</h1><p>{m}</p><p><a href=\"/\">Go to the front page</a></p></section></main></body></html>",
             t = escape_html(&self.title),
             m = escape_html(&self.message),
             css = crate::templates::stylesheet_url()
