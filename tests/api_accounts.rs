@@ -2,42 +2,8 @@
 //! update_credentials, as apps send them (form, JSON, multipart).
 
 mod common;
-use burrow::ops::oauth;
 use common::*;
 use serde_json::{json, Value};
-
-/// A user token with `scopes`, minted through the same operations the
-/// OAuth endpoints use (the browser flow is tested in api_oauth.rs).
-fn token(s: &TestServer, scopes: &str) -> String {
-    let store = &s.state.store;
-    let app = oauth::register_app(
-        store,
-        oauth::NewApp {
-            name: "test".into(),
-            website: None,
-            redirect_uris: vec![oauth::OOB.into()],
-            scopes: Some("read write follow".into()),
-        },
-    )
-    .unwrap()
-    .app;
-    let owner = store.owner().unwrap().unwrap();
-    let code = oauth::issue_code(
-        store,
-        oauth::Grant {
-            client_id: app.client_id.clone(),
-            account_id: owner.account_id,
-            redirect_uri: oauth::OOB.into(),
-            scopes: oauth::parse_scopes(scopes).unwrap(),
-            code_challenge: String::new(),
-            code_challenge_method: String::new(),
-        },
-    )
-    .unwrap();
-    oauth::exchange_code(store, &app, &code, None, None, true)
-        .unwrap()
-        .access_token
-}
 
 const ACCOUNT_KEYS: &[&str] = &[
     "id",
@@ -87,7 +53,7 @@ async fn me(s: &TestServer, token: &str) -> Value {
 #[tokio::test]
 async fn verify_credentials_has_every_account_key() {
     let s = TestServer::start().await;
-    let me = me(&s, &token(&s, "read")).await;
+    let me = me(&s, &token(&s, "read").await).await;
     for k in ACCOUNT_KEYS {
         assert!(me.get(*k).is_some(), "missing {k} in {me}");
     }
@@ -121,7 +87,7 @@ async fn verify_credentials_has_every_account_key() {
     assert_eq!(
         client()
             .get(s.url("/api/v1/accounts/verify_credentials"))
-            .bearer_auth(token(&s, "profile"))
+            .bearer_auth(token(&s, "profile").await)
             .send()
             .await
             .unwrap()
@@ -131,7 +97,7 @@ async fn verify_credentials_has_every_account_key() {
     assert_eq!(
         client()
             .get(s.url("/api/v1/accounts/verify_credentials"))
-            .bearer_auth(token(&s, "write"))
+            .bearer_auth(token(&s, "write").await)
             .send()
             .await
             .unwrap()
@@ -143,7 +109,7 @@ async fn verify_credentials_has_every_account_key() {
 #[tokio::test]
 async fn update_credentials_from_a_form() {
     let s = TestServer::start().await;
-    let t = token(&s, "read write");
+    let t = token(&s, "read write").await;
     let res = client()
         .patch(s.url("/api/v1/accounts/update_credentials"))
         .bearer_auth(&t)
@@ -203,22 +169,14 @@ async fn update_credentials_from_a_form() {
     assert_eq!(again["display_name"], "Alice A.");
     assert_eq!(again["source"]["privacy"], "unlisted");
     // The public actor shows the new profile too.
-    let actor: Value = client()
-        .get(s.url("/users/alice"))
-        .header("accept", AP_ACCEPT)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let actor: Value = get_ap(&s.url("/users/alice")).await;
     assert_eq!(actor["name"], "Alice A.");
 }
 
 #[tokio::test]
 async fn update_credentials_from_json_and_multipart() {
     let s = TestServer::start().await;
-    let t = token(&s, "write:accounts read:accounts");
+    let t = token(&s, "write:accounts read:accounts").await;
     let c = client();
     let res = c
         .patch(s.url("/api/v1/accounts/update_credentials"))
@@ -266,7 +224,7 @@ async fn update_credentials_from_json_and_multipart() {
 #[tokio::test]
 async fn bad_updates_change_nothing() {
     let s = TestServer::start().await;
-    let t = token(&s, "read write");
+    let t = token(&s, "read write").await;
     let c = client();
     let before = me(&s, &t).await;
     let send = |body: reqwest::RequestBuilder| async move { body.send().await.unwrap() };
@@ -304,7 +262,7 @@ async fn follow_requests_count_counts_pending_requests() {
     use burrow::store::accounts::Account;
     use burrow::store::relations::{Rel, Relation};
     let s = TestServer::start().await;
-    let tok = token(&s, "read write follow");
+    let tok = token(&s, "read write follow").await;
     assert_eq!(me(&s, &tok).await["source"]["follow_requests_count"], 0);
     let owner = s.state.store.owner().unwrap().unwrap().account_id;
     let mut askers = Vec::new();
@@ -342,23 +300,6 @@ async fn follow_requests_count_counts_pending_requests() {
     assert_eq!(me(&s, &tok).await["source"]["follow_requests_count"], 1);
 }
 
-/// A `w`x`h` PNG with a colour gradient, as a phone or editor saves one.
-fn png(w: u32, h: u32) -> Vec<u8> {
-    let img = image::RgbImage::from_fn(w, h, |x, y| {
-        image::Rgb([(x % 256) as u8, (y % 256) as u8, 128])
-    });
-    let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
-    out.into_inner()
-}
-
-fn picture(bytes: Vec<u8>, name: &str) -> reqwest::multipart::Part {
-    reqwest::multipart::Part::bytes(bytes)
-        .file_name(name.to_string())
-        .mime_str("image/png")
-        .unwrap()
-}
-
 async fn update_with(s: &TestServer, t: &str, form: reqwest::multipart::Form) -> reqwest::Response {
     client()
         .patch(s.url("/api/v1/accounts/update_credentials"))
@@ -391,26 +332,14 @@ fn media_files(s: &TestServer) -> Vec<String> {
 async fn new_pictures_are_cut_to_size_and_reach_followers() {
     let (a, b) = pair().await;
     // bob follows alice, so her profile changes are delivered to him.
-    let alice_on_b = burrow::federation::resolve_handle(&b.state, &format!("alice@{}", a.host))
-        .await
-        .unwrap();
-    burrow::ops::follows::follow(&b.state, alice_on_b.id, Default::default())
-        .await
-        .unwrap();
-    eventually("bob follows alice", || {
-        b.state
-            .store
-            .has_relation(burrow::store::relations::Rel::Following, alice_on_b.id)
-            .unwrap()
-    })
-    .await;
+    let alice_on_b = follow_accepted(&b, &format!("alice@{}", a.host)).await;
 
-    let t = token(&a, "read write");
+    let t = token(&a, "read write").await;
     let before = me(&a, &t).await;
     let form = reqwest::multipart::Form::new()
         .text("display_name", "Alice Pictured")
-        .part("avatar", picture(png(800, 600), "me.png"))
-        .part("header", picture(png(800, 600), "banner.png"));
+        .part("avatar", png_part(png(800, 600), "me.png"))
+        .part("header", png_part(png(800, 600), "banner.png"));
     let res = update_with(&a, &t, form).await;
     assert_eq!(res.status(), 200);
     let acct: Value = res.json().await.unwrap();
@@ -431,15 +360,7 @@ async fn new_pictures_are_cut_to_size_and_reach_followers() {
     assert!(w <= 1500 && h <= 500, "{w}x{h}");
     assert!((f64::from(w) / f64::from(h) - 3.0).abs() < 0.02, "{w}x{h}");
 
-    let actor: Value = client()
-        .get(a.url("/users/alice"))
-        .header("accept", AP_ACCEPT)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let actor: Value = get_ap(&a.url("/users/alice")).await;
     assert_eq!(actor["icon"]["url"], avatar.as_str());
     assert_eq!(actor["image"]["url"], header.as_str());
 
@@ -467,15 +388,15 @@ async fn new_pictures_are_cut_to_size_and_reach_followers() {
 #[tokio::test]
 async fn a_damaged_picture_changes_nothing() {
     let s = TestServer::start().await;
-    let t = token(&s, "read write");
+    let t = token(&s, "read write").await;
     let before = me(&s, &t).await;
     let good = png(100, 100);
     let form = reqwest::multipart::Form::new()
         .text("display_name", "Should Not Stick")
-        .part("header", picture(good.clone(), "fine.png"))
+        .part("header", png_part(good.clone(), "fine.png"))
         .part(
             "avatar",
-            picture(good[..good.len() / 2].to_vec(), "broken.png"),
+            png_part(good[..good.len() / 2].to_vec(), "broken.png"),
         );
     let res = update_with(&s, &t, form).await;
     assert_eq!(res.status(), 422);
@@ -495,7 +416,7 @@ async fn a_damaged_picture_changes_nothing() {
         .text("display_name", "Should Not Stick")
         .part(
             "avatar",
-            picture(b"%PDF-1.7 not a picture".to_vec(), "cv.pdf"),
+            png_part(b"%PDF-1.7 not a picture".to_vec(), "cv.pdf"),
         );
     let res = update_with(&s, &t, form).await;
     assert_eq!(res.status(), 422);
@@ -504,7 +425,7 @@ async fn a_damaged_picture_changes_nothing() {
     // A bad text field with a good picture: no picture is kept either.
     let form = reqwest::multipart::Form::new()
         .text("display_name", "x".repeat(31))
-        .part("avatar", picture(good, "fine.png"));
+        .part("avatar", png_part(good, "fine.png"));
     assert_eq!(update_with(&s, &t, form).await.status(), 422);
     assert_eq!(me(&s, &t).await, before);
     assert_eq!(media_files(&s), Vec::<String>::new());
@@ -513,11 +434,11 @@ async fn a_damaged_picture_changes_nothing() {
 #[tokio::test]
 async fn replaced_and_removed_pictures_are_deleted() {
     let s = TestServer::start().await;
-    let t = token(&s, "read write");
+    let t = token(&s, "read write").await;
     let default_avatar = me(&s, &t).await["avatar"].as_str().unwrap().to_string();
     assert!(default_avatar.ends_with("/static/avatar.png"));
     let upload = |w| {
-        let form = reqwest::multipart::Form::new().part("avatar", picture(png(w, w), "a.png"));
+        let form = reqwest::multipart::Form::new().part("avatar", png_part(png(w, w), "a.png"));
         update_with(&s, &t, form)
     };
     let first: Value = upload(300).await.json().await.unwrap();
@@ -534,7 +455,7 @@ async fn replaced_and_removed_pictures_are_deleted() {
     assert_eq!(media_files(&s).len(), 1);
 
     // Needs write:accounts.
-    let reader = token(&s, "read");
+    let reader = token(&s, "read").await;
     let res = client()
         .delete(s.url("/api/v1/profile/avatar"))
         .bearer_auth(&reader)
@@ -572,7 +493,7 @@ async fn replaced_and_removed_pictures_are_deleted() {
 #[tokio::test]
 async fn oversized_and_unauthorized_updates_change_nothing() {
     let s = TestServer::start().await;
-    let t = token(&s, "read write");
+    let t = token(&s, "read write").await;
     let before = me(&s, &t).await;
     let url = s.url("/api/v1/accounts/update_credentials");
     let form = reqwest::multipart::Form::new()
@@ -594,7 +515,7 @@ async fn oversized_and_unauthorized_updates_change_nothing() {
     assert_eq!(res.status(), 413);
     assert!(res.json::<Value>().await.unwrap()["error"].is_string());
 
-    let reader = token(&s, "read");
+    let reader = token(&s, "read").await;
     let res = client()
         .patch(&url)
         .bearer_auth(&reader)

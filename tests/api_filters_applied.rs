@@ -4,10 +4,8 @@
 //! are; once she blocks bob's server, bob disappears from her lists.
 
 mod common;
-use burrow::ops::{domain_blocks, follows, statuses};
-use burrow::store::accounts::Account;
+use burrow::ops::{domain_blocks, statuses};
 use burrow::store::filters::{Filter, Keyword};
-use burrow::store::relations::Rel;
 use common::*;
 use futures_util::StreamExt;
 use serde_json::{json, Value};
@@ -23,21 +21,6 @@ fn new_status(text: &str) -> statuses::NewStatus {
         text: text.into(),
         ..Default::default()
     }
-}
-
-/// alice follows bob and waits until he accepted.
-async fn follow_bob(a: &TestServer, b: &TestServer) -> Account {
-    let bob = burrow::federation::resolve_handle(&a.state, &format!("bob@{}", b.host))
-        .await
-        .expect("bob resolves");
-    follows::follow(&a.state, bob.id, Default::default())
-        .await
-        .unwrap();
-    eventually("the follow is accepted", || {
-        a.state.store.has_relation(Rel::Following, bob.id).unwrap()
-    })
-    .await;
-    bob
 }
 
 /// bob posts; returns the URI his post has on alice's server once there.
@@ -94,7 +77,7 @@ fn link(res: &reqwest::Response, rel: &str) -> Option<String> {
 #[tokio::test]
 async fn warn_filters_mark_hide_filters_remove_in_their_contexts() {
     let (a, b) = pair().await;
-    follow_bob(&a, &b).await;
+    follow_accepted(&a, &format!("bob@{}", b.host)).await;
     let api = Api {
         s: &a,
         token: token(&a, "read write").await,
@@ -263,7 +246,7 @@ async fn warn_filters_mark_hide_filters_remove_in_their_contexts() {
 #[tokio::test]
 async fn hidden_mentions_and_blocked_domains_leave_notifications_and_home() {
     let (a, b) = pair().await;
-    follow_bob(&a, &b).await;
+    follow_accepted(&a, &format!("bob@{}", b.host)).await;
     let api = Api {
         s: &a,
         token: token(&a, "read write").await,
@@ -333,7 +316,7 @@ async fn hidden_mentions_and_blocked_domains_leave_notifications_and_home() {
 #[tokio::test]
 async fn a_hidden_post_is_not_streamed() {
     let (a, b) = pair().await;
-    follow_bob(&a, &b).await;
+    follow_accepted(&a, &format!("bob@{}", b.host)).await;
     let api = Api {
         s: &a,
         token: token(&a, "read write").await,

@@ -5,15 +5,6 @@ mod common;
 use common::*;
 use serde_json::Value;
 
-fn png(w: u32, h: u32) -> Vec<u8> {
-    let img = image::RgbImage::from_fn(w, h, |x, y| {
-        image::Rgb([(x % 256) as u8, (y % 256) as u8, 128])
-    });
-    let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
-    out.into_inner()
-}
-
 async fn upload(
     s: &TestServer,
     token: &str,
@@ -91,15 +82,7 @@ async fn upload_describe_attach_and_federate() {
     assert_eq!(res.status(), 422);
 
     // Peers get it as a Document with its alt text and blurhash.
-    let note: Value = client()
-        .get(status["uri"].as_str().unwrap())
-        .header("accept", AP_ACCEPT)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let note: Value = get_ap(status["uri"].as_str().unwrap()).await;
     let doc = &note["attachment"][0];
     assert_eq!(doc["type"], "Document");
     assert_eq!(doc["mediaType"], "image/png");
@@ -132,15 +115,7 @@ async fn upload_describe_attach_and_federate() {
     assert_eq!(edited["media_attributes"], Value::Null);
     assert_eq!(edited["media_attachments"][0]["description"], "best alt");
     assert_eq!(edited["media_attachments"][0]["meta"]["focus"]["x"], 0.1);
-    let note: Value = client()
-        .get(status["uri"].as_str().unwrap())
-        .header("accept", AP_ACCEPT)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let note: Value = get_ap(status["uri"].as_str().unwrap()).await;
     assert_eq!(note["attachment"][0]["name"], "best alt");
     // Naming media that is not in the post changes nothing.
     let stray = api
@@ -182,7 +157,7 @@ async fn bad_and_oversized_uploads_are_refused() {
     )
     .await;
     assert_eq!(res.status(), 413);
-    let read_only = token_for(&s, "read").await;
+    let read_only = common::token(&s, "read").await;
     assert_eq!(
         upload(&s, &read_only, png(10, 10), "a.png", "image/png")
             .await
@@ -197,10 +172,6 @@ async fn bad_and_oversized_uploads_are_refused() {
         .is_empty());
 }
 
-async fn token_for(s: &TestServer, scopes: &str) -> String {
-    token(s, scopes).await
-}
-
 #[tokio::test]
 async fn v1_upload_read_change_delete_and_refusals() {
     let s = TestServer::start().await;
@@ -208,13 +179,7 @@ async fn v1_upload_read_change_delete_and_refusals() {
         s: &s,
         token: token(&s, "read write").await,
     };
-    let form = reqwest::multipart::Form::new().part(
-        "file",
-        reqwest::multipart::Part::bytes(png(40, 30))
-            .file_name("a.png")
-            .mime_str("image/png")
-            .unwrap(),
-    );
+    let form = reqwest::multipart::Form::new().part("file", png_part(png(40, 30), "a.png"));
     let res = client()
         .post(s.url("/api/v1/media"))
         .bearer_auth(&api.token)

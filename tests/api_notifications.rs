@@ -3,8 +3,7 @@
 //! dismisses and clears them; read markers travel between apps.
 
 mod common;
-use burrow::ops::{follows, interactions, statuses};
-use burrow::store::relations::Rel;
+use burrow::ops::{interactions, statuses};
 use common::*;
 use serde_json::{json, Value};
 
@@ -20,19 +19,7 @@ fn kinds(v: &Value) -> Vec<String> {
 async fn follow_and_favourite_from_another_server() {
     let (a, b) = pair().await;
     // bob follows alice.
-    let alice_on_b = burrow::federation::resolve_handle(&b.state, &format!("alice@{}", a.host))
-        .await
-        .expect("alice resolves");
-    follows::follow(&b.state, alice_on_b.id, Default::default())
-        .await
-        .unwrap();
-    eventually("the follow is accepted", || {
-        b.state
-            .store
-            .has_relation(Rel::Following, alice_on_b.id)
-            .unwrap()
-    })
-    .await;
+    follow_accepted(&b, &format!("alice@{}", a.host)).await;
     // alice posts; bob favourites it.
     let mine = statuses::post(
         &a.state,

@@ -10,30 +10,6 @@ use serde_json::{json, Value};
 const IVORY: &str = "com.tapbots.Ivory.10217:/request_token";
 const OOB: &str = "urn:ietf:wg:oauth:2.0:oob";
 
-/// Values of the hidden inputs of the authorize page, unescaped.
-fn hidden_fields(html: &str) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    for chunk in html.split("<input type=\"hidden\" ").skip(1) {
-        let attr = |name: &str| {
-            let start = chunk.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
-            let end = start + chunk[start..].find('"').unwrap();
-            unescape(&chunk[start..end])
-        };
-        out.push((attr("name"), attr("value")));
-    }
-    out
-}
-
-fn unescape(s: &str) -> String {
-    s.replace("&#x2f;", "/")
-        .replace("&#x27;", "'")
-        .replace("&#39;", "'")
-        .replace("&quot;", "\"")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
-}
-
 fn query_of(location: &str) -> Vec<(String, String)> {
     let q = location.split_once('?').map(|(_, q)| q).unwrap_or("");
     url::form_urlencoded::parse(q.as_bytes())

@@ -482,19 +482,7 @@ async fn polls_count_local_votes_once() {
 #[tokio::test]
 async fn a_vote_in_a_remote_poll_reaches_its_author() {
     let (a, b) = pair().await;
-    let bob = burrow::federation::resolve_handle(&a.state, &format!("bob@{}", b.host))
-        .await
-        .expect("bob resolves");
-    burrow::ops::follows::follow(&a.state, bob.id, Default::default())
-        .await
-        .unwrap();
-    eventually("the follow is accepted", || {
-        a.state
-            .store
-            .has_relation(burrow::store::relations::Rel::Following, bob.id)
-            .unwrap()
-    })
-    .await;
+    follow_accepted(&a, &format!("bob@{}", b.host)).await;
     let poll = burrow::ops::statuses::post(
         &b.state,
         burrow::ops::statuses::NewStatus {
@@ -531,25 +519,10 @@ async fn a_vote_in_a_remote_poll_reaches_its_author() {
     // bob's server counts the vote (a Note named "coffee") on the option,
     // and keeps it out of the thread.
     eventually("the vote reaches bob's server", || {
-        let p = b
-            .state
-            .store
-            .status(poll.id)
-            .unwrap()
-            .unwrap()
-            .poll
-            .unwrap();
-        p.voters_count == 1
+        stored_poll(&b, poll.id).voters_count == 1
     })
     .await;
-    let p = b
-        .state
-        .store
-        .status(poll.id)
-        .unwrap()
-        .unwrap()
-        .poll
-        .unwrap();
+    let p = stored_poll(&b, poll.id);
     assert_eq!((p.options[0].votes, p.options[1].votes), (0, 1));
     assert!(b.state.store.replies(poll.id).unwrap().is_empty());
 }

@@ -221,15 +221,7 @@ async fn actor_document_has_mastodons_fields_and_content_type() {
 #[tokio::test]
 async fn public_key_pem_verifies_a_signature_made_with_the_stored_key() {
     let s = TestServer::start().await;
-    let actor: Value = client()
-        .get(s.url("/users/alice"))
-        .header("accept", AP_ACCEPT)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let actor: Value = get_ap(&s.url("/users/alice")).await;
     let pem = actor["publicKey"]["publicKeyPem"].as_str().unwrap();
     // Sign with the private key exactly as stored, straight through ring.
     let owner = s.state.store.owner().unwrap().unwrap();
@@ -295,15 +287,7 @@ async fn collections_are_ordered_and_paged() {
         assert_eq!(doc["totalItems"], 0);
         if first {
             let page_url = doc["first"].as_str().unwrap();
-            let page: Value = c
-                .get(page_url)
-                .header("accept", AP_ACCEPT)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let page: Value = get_ap(page_url).await;
             assert_eq!(page["type"], "OrderedCollectionPage");
             assert_eq!(page["partOf"], s.url(path));
             assert_eq!(page["orderedItems"], serde_json::json!([]));

@@ -30,21 +30,6 @@ fn home_texts(s: &TestServer) -> Vec<String> {
         .collect()
 }
 
-/// alice (on `a`) follows bob (on `b`) and waits for the Accept.
-async fn follow(a: &TestServer, _b: &TestServer, bob_handle: &str) -> u64 {
-    let bob = burrow::federation::resolve_handle(&a.state, bob_handle)
-        .await
-        .expect("bob resolves");
-    follows::follow(&a.state, bob.id, Default::default())
-        .await
-        .unwrap();
-    eventually("the follow is accepted", || {
-        a.state.store.has_relation(Rel::Following, bob.id).unwrap()
-    })
-    .await;
-    bob.id
-}
-
 fn post(text: &str, visibility: Visibility) -> statuses::NewStatus {
     statuses::NewStatus {
         text: text.into(),
@@ -56,7 +41,7 @@ fn post(text: &str, visibility: Visibility) -> statuses::NewStatus {
 #[tokio::test]
 async fn follow_is_accepted_and_posts_arrive_with_their_visibility() {
     let (a, b) = pair().await;
-    let bob_id = follow(&a, &b, &format!("bob@{}", b.host)).await;
+    let bob_id = follow_accepted(&a, &format!("bob@{}", b.host)).await.id;
     // bob's side knows alice as a follower.
     let alice_on_b = b
         .state
@@ -99,7 +84,7 @@ async fn follow_is_accepted_and_posts_arrive_with_their_visibility() {
 #[tokio::test]
 async fn a_reply_with_a_mention_notifies_and_likes_and_boosts_arrive() {
     let (a, b) = pair().await;
-    follow(&a, &b, &format!("bob@{}", b.host)).await;
+    follow_accepted(&a, &format!("bob@{}", b.host)).await;
     let mine = statuses::post(&a.state, post("hello bob", Visibility::Public))
         .await
         .unwrap();
@@ -173,7 +158,7 @@ async fn a_reply_with_a_mention_notifies_and_likes_and_boosts_arrive() {
 #[tokio::test]
 async fn edits_keep_history_and_deletes_remove_from_timelines() {
     let (a, b) = pair().await;
-    follow(&a, &b, &format!("bob@{}", b.host)).await;
+    follow_accepted(&a, &format!("bob@{}", b.host)).await;
     let st = statuses::post(&b.state, post("first version", Visibility::Public))
         .await
         .unwrap();
@@ -210,7 +195,7 @@ async fn edits_keep_history_and_deletes_remove_from_timelines() {
 #[tokio::test]
 async fn unfollow_and_block_end_the_relation_on_both_sides() {
     let (a, b) = pair().await;
-    let bob_id = follow(&a, &b, &format!("bob@{}", b.host)).await;
+    let bob_id = follow_accepted(&a, &format!("bob@{}", b.host)).await.id;
     let alice_on_b = b
         .state
         .store
@@ -226,7 +211,7 @@ async fn unfollow_and_block_end_the_relation_on_both_sides() {
     })
     .await;
 
-    follow(&a, &b, &format!("bob@{}", b.host)).await;
+    follow_accepted(&a, &format!("bob@{}", b.host)).await;
     follows::block(&b.state, alice_on_b.id).await.unwrap();
     eventually("alice learns of the block", || {
         a.state.store.has_relation(Rel::BlockedBy, bob_id).unwrap()
@@ -313,7 +298,7 @@ async fn locked_accounts_approve_or_reject_follow_requests() {
 #[tokio::test]
 async fn direct_posts_reach_only_the_mentioned() {
     let (a, b) = pair().await;
-    follow(&a, &b, &format!("bob@{}", b.host)).await;
+    follow_accepted(&a, &format!("bob@{}", b.host)).await;
     // A third instance follows bob too, but must not get the DM.
     let c = TestServer::start_with(TestOptions {
         username: Some("carol"),
@@ -321,7 +306,7 @@ async fn direct_posts_reach_only_the_mentioned() {
         ..Default::default()
     })
     .await;
-    follow(&c, &b, &format!("bob@{}", b.host)).await;
+    follow_accepted(&c, &format!("bob@{}", b.host)).await;
     statuses::post(
         &b.state,
         post(&format!("@alice@{} secret", a.host), Visibility::Direct),
@@ -358,7 +343,7 @@ async fn direct_posts_reach_only_the_mentioned() {
 #[tokio::test]
 async fn collections_list_real_followers_posts_and_pins() {
     let (a, b) = pair().await;
-    follow(&a, &b, &format!("bob@{}", b.host)).await;
+    follow_accepted(&a, &format!("bob@{}", b.host)).await;
     let st = statuses::post(&b.state, post("in the outbox", Visibility::Public))
         .await
         .unwrap();
@@ -376,41 +361,27 @@ async fn collections_list_real_followers_posts_and_pins() {
     )
     .await
     .unwrap();
-    let c = client();
-    let get = |url: String| {
-        let c = c.clone();
-        async move {
-            c.get(url)
-                .header("accept", AP_ACCEPT)
-                .send()
-                .await
-                .unwrap()
-                .json::<serde_json::Value>()
-                .await
-                .unwrap()
-        }
-    };
-    let followers = get(b.url("/users/bob/followers?page=1")).await;
+    let followers = get_ap(&b.url("/users/bob/followers?page=1")).await;
     assert_eq!(
         followers["orderedItems"],
         serde_json::json!([a.url("/users/alice")])
     );
     assert_eq!(followers["totalItems"], 1);
-    let following = get(a.url("/users/alice/following?page=1")).await;
+    let following = get_ap(&a.url("/users/alice/following?page=1")).await;
     assert_eq!(
         following["orderedItems"],
         serde_json::json!([b.url("/users/bob")])
     );
-    let outbox = get(b.url("/users/bob/outbox?page=true")).await;
+    let outbox = get_ap(&b.url("/users/bob/outbox?page=true")).await;
     let items = outbox["orderedItems"].as_array().unwrap();
     assert_eq!(items.len(), 1, "{outbox}");
     assert_eq!(items[0]["type"], "Create");
     assert_eq!(items[0]["object"]["id"], st.uri);
-    let featured = get(b.url("/users/bob/collections/featured")).await;
+    let featured = get_ap(&b.url("/users/bob/collections/featured")).await;
     assert_eq!(featured["orderedItems"][0]["id"], st.uri);
     // The note itself is served at its id; the followers-only one is not
     // served to an unsigned request.
-    let note = get(st.uri.clone()).await;
+    let note = get_ap(&st.uri).await;
     assert_eq!(note["type"], "Note");
     assert_eq!(note["attributedTo"], b.url("/users/bob"));
 }
@@ -419,19 +390,7 @@ async fn collections_list_real_followers_posts_and_pins() {
 async fn profile_changes_reach_followers() {
     let (a, b) = pair().await;
     // bob follows alice; alice renames herself.
-    let alice_on_b = burrow::federation::resolve_handle(&b.state, &format!("alice@{}", a.host))
-        .await
-        .unwrap();
-    follows::follow(&b.state, alice_on_b.id, Default::default())
-        .await
-        .unwrap();
-    eventually("bob follows alice", || {
-        b.state
-            .store
-            .has_relation(Rel::Following, alice_on_b.id)
-            .unwrap()
-    })
-    .await;
+    let alice_on_b = follow_accepted(&b, &format!("alice@{}", a.host)).await;
     let update = burrow::ops::profile::ProfileUpdate {
         display_name: Some("Alice Renamed".into()),
         ..Default::default()
@@ -455,7 +414,7 @@ async fn profile_changes_reach_followers() {
 async fn votes_from_peers_are_counted_once_in_local_polls() {
     let (a, b) = pair().await;
     // alice follows bob, so bob's poll reaches her and she can vote on it.
-    follow(&a, &b, &format!("bob@{}", b.host)).await;
+    follow_accepted(&a, &format!("bob@{}", b.host)).await;
     let poll = statuses::post(
         &b.state,
         statuses::NewStatus {
@@ -480,25 +439,10 @@ async fn votes_from_peers_are_counted_once_in_local_polls() {
         .await
         .unwrap();
     eventually("bob counts alice's vote", || {
-        let p = b
-            .state
-            .store
-            .status(poll.id)
-            .unwrap()
-            .unwrap()
-            .poll
-            .unwrap();
-        p.voters_count == 1
+        stored_poll(&b, poll.id).voters_count == 1
     })
     .await;
-    let p = b
-        .state
-        .store
-        .status(poll.id)
-        .unwrap()
-        .unwrap()
-        .poll
-        .unwrap();
+    let p = stored_poll(&b, poll.id);
     assert_eq!(p.options[0].votes, 0);
     assert_eq!(p.options[1].votes, 1);
     // The vote is not a reply: nothing in bob's threads or notifications.
@@ -534,14 +478,7 @@ async fn votes_from_peers_are_counted_once_in_local_polls() {
     burrow::ops::polls::remote_vote(&b.state, &alice_on_b, &again)
         .await
         .unwrap();
-    let p = b
-        .state
-        .store
-        .status(poll.id)
-        .unwrap()
-        .unwrap()
-        .poll
-        .unwrap();
+    let p = stored_poll(&b, poll.id);
     assert_eq!(
         (p.voters_count, p.options[0].votes, p.options[1].votes),
         (1, 0, 1),

@@ -185,19 +185,7 @@ async fn an_object_claimed_for_another_host_is_not_trusted() {
     })
     .await;
     // alice follows bob, so bob's posts would be stored.
-    let bob_acct = burrow::federation::resolve_handle(&a.state, &format!("bob@{}", b.host))
-        .await
-        .unwrap();
-    burrow::ops::follows::follow(&a.state, bob_acct.id, Default::default())
-        .await
-        .unwrap();
-    eventually("following bob", || {
-        a.state
-            .store
-            .has_relation(burrow::store::relations::Rel::Following, bob_acct.id)
-            .unwrap()
-    })
-    .await;
+    follow_accepted(&a, &format!("bob@{}", b.host)).await;
 
     let bob = Peer::bob(&b);
     // bob sends a Create whose Note claims to live on carol's server.

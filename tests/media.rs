@@ -5,17 +5,7 @@ mod common;
 
 use burrow::ops::media;
 use burrow::ops::OpError;
-use common::{client, TestOptions, TestServer};
-use std::io::Cursor;
-
-fn png(w: u32, h: u32) -> Vec<u8> {
-    let img = image::RgbaImage::from_fn(w, h, |x, y| image::Rgba([x as u8, y as u8, 90, 255]));
-    let mut out = Cursor::new(Vec::new());
-    image::DynamicImage::ImageRgba8(img)
-        .write_to(&mut out, image::ImageFormat::Png)
-        .unwrap();
-    out.into_inner()
-}
+use common::{client, png, TestOptions, TestServer};
 
 fn media_files(server: &TestServer) -> Vec<String> {
     match std::fs::read_dir(media::media_dir(server.dir.path())) {

@@ -65,38 +65,6 @@ fn rfc_8291_example_encrypts_byte_for_byte_and_decrypts() {
     );
 }
 
-/// A user token with `scopes`, minted through the OAuth operations.
-fn token(s: &TestServer, scopes: &str) -> String {
-    let store = &s.state.store;
-    let app = oauth::register_app(
-        store,
-        oauth::NewApp {
-            name: "push test".into(),
-            website: None,
-            redirect_uris: vec![oauth::OOB.into()],
-            scopes: Some("read write follow push".into()),
-        },
-    )
-    .unwrap()
-    .app;
-    let owner = store.owner().unwrap().unwrap();
-    let code = oauth::issue_code(
-        store,
-        oauth::Grant {
-            client_id: app.client_id.clone(),
-            account_id: owner.account_id,
-            redirect_uri: oauth::OOB.into(),
-            scopes: oauth::parse_scopes(scopes).unwrap(),
-            code_challenge: String::new(),
-            code_challenge_method: String::new(),
-        },
-    )
-    .unwrap();
-    oauth::exchange_code(store, &app, &code, None, None, true)
-        .unwrap()
-        .access_token
-}
-
 /// What the push service received.
 struct Received {
     headers: HeaderMap,
@@ -215,7 +183,7 @@ fn notify_from_stranger(s: &TestServer, kind: &str) -> u64 {
 async fn a_new_follower_reaches_the_phone_encrypted_and_signed() {
     let (a, b) = pair().await;
     let mut sink = Sink::start(201).await;
-    let tok = token(&a, "read write push");
+    let tok = token(&a, "read write push").await;
     let sub = subscribe(
         &a,
         &tok,
@@ -291,7 +259,7 @@ async fn a_new_follower_reaches_the_phone_encrypted_and_signed() {
 async fn a_gone_subscription_is_removed() {
     let s = TestServer::start().await;
     let mut sink = Sink::start(410).await;
-    let tok = token(&s, "push");
+    let tok = token(&s, "push").await;
     subscribe(&s, &tok, &sink.endpoint, &[("data[alerts][mention]", "1")]).await;
     let hash = burrow::crypto::token_hash(&tok);
     assert!(s.state.store.push_subscription(&hash).unwrap().is_some());
@@ -331,7 +299,7 @@ async fn a_gone_subscription_is_removed() {
 async fn alerts_policies_and_revoked_tokens_decide_what_is_pushed() {
     let s = TestServer::start().await;
     let sink = Sink::start(201).await;
-    let tok = token(&s, "push");
+    let tok = token(&s, "push").await;
     subscribe(
         &s,
         &tok,
@@ -385,8 +353,8 @@ async fn alerts_policies_and_revoked_tokens_decide_what_is_pushed() {
 #[tokio::test]
 async fn subscriptions_are_made_shown_changed_and_removed_per_token() {
     let s = TestServer::start().await;
-    let tok = token(&s, "read push");
-    let other = token(&s, "push");
+    let tok = token(&s, "read push").await;
+    let other = token(&s, "push").await;
     let api = s.url("/api/v1/push/subscription");
     let get = |t: String| {
         let api = api.clone();
@@ -541,7 +509,7 @@ async fn subscriptions_are_made_shown_changed_and_removed_per_token() {
 #[tokio::test]
 async fn push_needs_the_push_scope_and_a_user() {
     let s = TestServer::start().await;
-    let tok = token(&s, "read write follow");
+    let tok = token(&s, "read write follow").await;
     let api = s.url("/api/v1/push/subscription");
     let c = client();
     for req in [
@@ -582,7 +550,7 @@ async fn endpoints_must_be_public_https_urls() {
         ..Default::default()
     })
     .await;
-    let tok = token(&s, "push");
+    let tok = token(&s, "push").await;
     for (endpoint, needle) in [
         ("http://push.example/wpush/1", "https"),
         ("https://127.0.0.1/wpush/1", "private"),

@@ -4,9 +4,7 @@
 //! subscribed to.
 
 mod common;
-use base64::Engine;
-use burrow::ops::{follows, interactions, statuses};
-use burrow::store::relations::Rel;
+use burrow::ops::{interactions, statuses};
 use common::*;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
@@ -14,116 +12,12 @@ use std::time::Duration;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::{self, Message};
 
-const REDIRECT: &str = "com.example.streaming:/oauth";
-
 /// Longest wait for one expected event; far above what it takes, so a
 /// slow machine doesn't fail the test, but a missing event does.
 const EVENT_WAIT: Duration = Duration::from_secs(20);
 
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-/// A token for `scope`, through the real flow: register, approve on the
-/// authorize page with the password, exchange the code (with PKCE).
-async fn token(s: &TestServer, scope: &str) -> String {
-    app_and_token(s, scope).await.1
-}
-
-/// `token`, with the app it was issued to (`client_id`, `client_secret`).
-async fn app_and_token(s: &TestServer, scope: &str) -> (Value, String) {
-    let app: Value = client()
-        .post(s.url("/api/v1/apps"))
-        .form(&[
-            ("client_name", "Streaming test"),
-            ("redirect_uris", REDIRECT),
-            ("scopes", "read write follow push"),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let verifier = "a-long-random-verifier-string-with-at-least-43-characters-0123";
-    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .encode(burrow::crypto::sha256(verifier.as_bytes()));
-    let client_id = app["client_id"].as_str().unwrap();
-    let html = client()
-        .get(s.url("/oauth/authorize"))
-        .query(&[
-            ("client_id", client_id),
-            ("redirect_uri", REDIRECT),
-            ("response_type", "code"),
-            ("scope", scope),
-            ("code_challenge", &challenge),
-            ("code_challenge_method", "S256"),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let mut form = hidden_fields(&html);
-    form.push(("password".into(), PASSWORD.into()));
-    form.push(("decision".into(), "approve".into()));
-    let res = client()
-        .post(s.url("/oauth/authorize"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 302);
-    let location = res.headers()["location"].to_str().unwrap().to_string();
-    let query = location.split_once('?').unwrap().1;
-    let code = url::form_urlencoded::parse(query.as_bytes())
-        .find(|(k, _)| k == "code")
-        .unwrap()
-        .1
-        .into_owned();
-    let tok: Value = client()
-        .post(s.url("/oauth/token"))
-        .json(&json!({
-            "grant_type": "authorization_code",
-            "code": code,
-            "client_id": client_id,
-            "client_secret": app["client_secret"],
-            "redirect_uri": REDIRECT,
-            "code_verifier": verifier,
-        }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = tok["access_token"].as_str().unwrap().to_string();
-    (app, token)
-}
-
-/// Values of the authorize page's hidden inputs, unescaped.
-fn hidden_fields(html: &str) -> Vec<(String, String)> {
-    let unescape = |s: &str| {
-        s.replace("&#x2f;", "/")
-            .replace("&#x27;", "'")
-            .replace("&#39;", "'")
-            .replace("&quot;", "\"")
-            .replace("&lt;", "<")
-            .replace("&gt;", ">")
-            .replace("&amp;", "&")
-    };
-    html.split("<input type=\"hidden\" ")
-        .skip(1)
-        .map(|chunk| {
-            let attr = |name: &str| {
-                let start = chunk.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
-                let end = start + chunk[start..].find('"').unwrap();
-                unescape(&chunk[start..end])
-            };
-            (attr("name"), attr("value"))
-        })
-        .collect()
-}
 
 fn ws_url(s: &TestServer, query: &str) -> String {
     format!("ws://{}/api/v1/streaming{query}", s.host)
@@ -278,16 +172,7 @@ async fn posts_and_favourites_from_another_instance_arrive_live() {
     let token = token(&a, "read").await;
     let mut ws = connect(&a, &format!("?stream=user&access_token={token}")).await;
 
-    let bob = burrow::federation::resolve_handle(&a.state, &format!("bob@{}", b.host))
-        .await
-        .expect("bob resolves");
-    follows::follow(&a.state, bob.id, Default::default())
-        .await
-        .unwrap();
-    eventually("the follow is accepted", || {
-        a.state.store.has_relation(Rel::Following, bob.id).unwrap()
-    })
-    .await;
+    let bob = follow_accepted(&a, &format!("bob@{}", b.host)).await;
 
     statuses::post(&b.state, new_status("hello from the other burrow"))
         .await

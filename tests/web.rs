@@ -656,21 +656,6 @@ async fn wrong_passwords_are_refused_then_paused() {
     assert!(!b.cookies.contains_key("burrow_session"));
 }
 
-/// A small PNG, made here so the test depends on no file.
-fn png(w: u32, h: u32) -> Vec<u8> {
-    let img = image::RgbImage::from_fn(w, h, |x, _| image::Rgb([200, (x % 256) as u8, 40]));
-    let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
-    out.into_inner()
-}
-
-fn file_part(bytes: Vec<u8>, name: &str) -> reqwest::multipart::Part {
-    reqwest::multipart::Part::bytes(bytes)
-        .file_name(name.to_string())
-        .mime_str("image/png")
-        .unwrap()
-}
-
 /// The compose form as a browser fills it in: token first, then the
 /// fields in page order.
 fn compose_form(csrf: &str, text: &str) -> reqwest::multipart::Form {
@@ -733,11 +718,11 @@ async fn the_owner_posts_images_with_alt_text_and_a_poll_from_the_compose_form()
         .text("back", "/web/compose")
         .text("spoiler_text", "bright colours")
         .text("text", "two squares")
-        .part("media_0", file_part(png(24, 16), "first.png"))
+        .part("media_0", png_part(png(24, 16), "first.png"))
         .text("description_0", "An orange gradient, left to right")
         .text("description_1", "A smaller <gradient> & more")
-        .part("media_1", file_part(png(8, 8), "second.png"))
-        .part("media_2", file_part(Vec::new(), ""))
+        .part("media_1", png_part(png(8, 8), "second.png"))
+        .part("media_2", png_part(Vec::new(), ""))
         .text("visibility", "public");
     let id = posted_id(&b.post_multipart("/web/statuses", form).await);
     assert_eq!(stray_uploads(&s), 0);
@@ -848,12 +833,12 @@ async fn bad_compose_forms_are_refused_with_a_page_and_leave_no_uploads() {
     // No token, or a wrong one: refused, before any file is read.
     let no_token = reqwest::multipart::Form::new()
         .text("text", "forged")
-        .part("media_0", file_part(png(4, 4), "a.png"));
+        .part("media_0", png_part(png(4, 4), "a.png"));
     let p = b.post_multipart("/web/statuses", no_token).await;
     assert_eq!(p.status, 403, "{}", p.body);
     assert!(p.body.contains("security token"));
     let file_first = reqwest::multipart::Form::new()
-        .part("media_0", file_part(png(4, 4), "a.png"))
+        .part("media_0", png_part(png(4, 4), "a.png"))
         .text("csrf", csrf.clone())
         .text("text", "forged");
     assert_eq!(
@@ -868,10 +853,10 @@ async fn bad_compose_forms_are_refused_with_a_page_and_leave_no_uploads() {
     // Not an image: a readable page naming the file; the good image sent
     // with it is deleted again.
     let form = compose_form(&csrf, "oops")
-        .part("media_0", file_part(png(4, 4), "good.png"))
+        .part("media_0", png_part(png(4, 4), "good.png"))
         .part(
             "media_1",
-            file_part(b"hello, not a picture".to_vec(), "notes.png"),
+            png_part(b"hello, not a picture".to_vec(), "notes.png"),
         );
     let p = b.post_multipart("/web/statuses", form).await;
     assert_eq!(p.status, 422, "{}", p.body);
@@ -881,7 +866,7 @@ async fn bad_compose_forms_are_refused_with_a_page_and_leave_no_uploads() {
     // Five images: one too many.
     let mut form = compose_form(&csrf, "many");
     for i in 0..5 {
-        form = form.part(format!("media_{i}"), file_part(png(4, 4), "x.png"));
+        form = form.part(format!("media_{i}"), png_part(png(4, 4), "x.png"));
     }
     let p = b.post_multipart("/web/statuses", form).await;
     assert_eq!(p.status, 422, "{}", p.body);
@@ -890,7 +875,7 @@ async fn bad_compose_forms_are_refused_with_a_page_and_leave_no_uploads() {
 
     // Images and a poll together: the operation refuses, the images go.
     let form = compose_form(&csrf, "both")
-        .part("media_0", file_part(png(4, 4), "x.png"))
+        .part("media_0", png_part(png(4, 4), "x.png"))
         .text("poll_option_0", "a")
         .text("poll_option_1", "b");
     let p = b.post_multipart("/web/statuses", form).await;
@@ -900,7 +885,7 @@ async fn bad_compose_forms_are_refused_with_a_page_and_leave_no_uploads() {
 
     // A file over the per-file limit is cut off while it arrives.
     let big = vec![0u8; burrow::media::MAX_UPLOAD_BYTES + 1];
-    let form = compose_form(&csrf, "big").part("media_0", file_part(big, "big.png"));
+    let form = compose_form(&csrf, "big").part("media_0", png_part(big, "big.png"));
     let p = b.post_multipart("/web/statuses", form).await;
     assert_eq!(p.status, 413, "{}", p.body);
     assert!(
@@ -1034,16 +1019,7 @@ async fn servers_are_blocked_and_unblocked_from_settings() {
 #[tokio::test]
 async fn the_owners_filters_and_domain_blocks_apply_on_the_web_home() {
     let (a, b) = pair().await;
-    let bob = burrow::federation::resolve_handle(&a.state, &format!("bob@{}", b.host))
-        .await
-        .unwrap();
-    follows::follow(&a.state, bob.id, Default::default())
-        .await
-        .unwrap();
-    eventually("the follow is accepted", || {
-        a.state.store.has_relation(Rel::Following, bob.id).unwrap()
-    })
-    .await;
+    follow_accepted(&a, &format!("bob@{}", b.host)).await;
     for (title, action, word) in [("Spoilers", "warn", "finale"), ("Fruit", "hide", "durian")] {
         burrow::ops::filters::create(
             &a.state,
@@ -1131,7 +1107,7 @@ async fn the_owner_changes_pictures_in_settings_and_sees_them_on_the_profile() {
             form = form.text("csrf", t.to_string());
         }
         form.text("display_name", "Forged")
-            .part("avatar", file_part(png(64, 64), "a.png"))
+            .part("avatar", png_part(png(64, 64), "a.png"))
     };
     for token in [None, Some("not-the-token")] {
         let res = b
@@ -1148,7 +1124,7 @@ async fn the_owner_changes_pictures_in_settings_and_sees_them_on_the_profile() {
         reqwest::multipart::Form::new()
             .text("csrf", csrf.clone())
             .part("avatar", avatar)
-            .part("header", file_part(Vec::new(), ""))
+            .part("header", png_part(Vec::new(), ""))
             .text("display_name", "Alice Pictured")
             .text("note", "")
             .text("privacy", "public")
@@ -1156,7 +1132,7 @@ async fn the_owner_changes_pictures_in_settings_and_sees_them_on_the_profile() {
     let res = b
         .post_multipart(
             "/web/settings/profile",
-            profile_form(file_part(png(800, 600), "me.png")),
+            profile_form(png_part(png(800, 600), "me.png")),
         )
         .await;
     assert_eq!(res.status, 303, "{}", res.body);
@@ -1196,7 +1172,7 @@ async fn the_owner_changes_pictures_in_settings_and_sees_them_on_the_profile() {
     let res = b
         .post_multipart(
             "/web/settings/profile",
-            profile_form(file_part(png[..png.len() / 2].to_vec(), "half.png")),
+            profile_form(png_part(png[..png.len() / 2].to_vec(), "half.png")),
         )
         .await;
     assert_eq!(res.status, 422);

@@ -102,8 +102,8 @@ impl IntoResponse for PageError {
         // Rendered without the state: a fixed, tiny page that cannot fail.
         let body = format!(
             "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{t}</title><link rel=\"stylesheet\" href=\"{css}\"></head><body><main><section class=\"card\"><h1>{t}</h1><p>{m}</p><p><a href=\"/\">Go to the front page</a></p></section></main></body></html>",
-            t = escape_html(&self.title),
-            m = escape_html(&self.message),
+            t = crate::content::escape(&self.title),
+            m = crate::content::escape(&self.message),
             css = crate::templates::stylesheet_url()
         );
         (self.status, axum::response::Html(body)).into_response()
@@ -131,19 +131,4 @@ impl From<OpError> for PageError {
             OpError::Internal(m) => PageError::internal(m),
         }
     }
-}
-
-pub fn escape_html(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }

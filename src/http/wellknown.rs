@@ -101,7 +101,7 @@ fn lrdd_template(state: &AppState) -> String {
 async fn host_meta(State(state): State<AppState>) -> Response {
     let body = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<XRD xmlns=\"http://docs.oasis-open.org/ns/xri/xrd-1.0\">\n  <Link rel=\"lrdd\" template=\"{}\"/>\n</XRD>\n",
-        super::error::escape_html(&lrdd_template(&state))
+        crate::content::escape(&lrdd_template(&state))
     );
     (
         [(header::CONTENT_TYPE, "application/xrd+xml; charset=utf-8")],

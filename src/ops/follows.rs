@@ -198,14 +198,7 @@ pub async fn block(state: &AppState, id: u64) -> OpResult<Account> {
     };
     commit(state, &jobs, |tx| {
         tx.set_relation(owner.id, Rel::Blocking, id, &r)?;
-        for rel in [
-            Rel::Following,
-            Rel::Requested,
-            Rel::FollowedBy,
-            Rel::RequestedBy,
-        ] {
-            tx.remove_relation(owner.id, rel, id)?;
-        }
+        tx.remove_follows(owner.id, id)?;
         tx.remove_from_lists(id, &lists)?;
         Ok(())
     })

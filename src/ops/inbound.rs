@@ -482,8 +482,8 @@ fn parse_status(
         let name = doc.get("name").and_then(Value::as_str).unwrap_or("");
         let link = format!(
             "<p><a href=\"{u}\" rel=\"nofollow noopener\" target=\"_blank\">{t}</a></p>",
-            u = crate::http::error::escape_html(&url),
-            t = crate::http::error::escape_html(if name.is_empty() { &url } else { name })
+            u = crate::content::escape(&url),
+            t = crate::content::escape(if name.is_empty() { &url } else { name })
         );
         content = if name.is_empty() {
             format!("{content}{link}")
@@ -751,17 +751,9 @@ async fn delete_actor(state: &AppState, actor: &Account) -> OpResult<()> {
             emit(state, Event::StatusDeleted(id));
         }
     }
-    state.store.transact(|tx| {
-        for rel in [
-            Rel::Following,
-            Rel::Requested,
-            Rel::FollowedBy,
-            Rel::RequestedBy,
-        ] {
-            tx.remove_relation(owner.id, rel, actor.id)?;
-        }
-        Ok(())
-    })?;
+    state
+        .store
+        .transact(|tx| tx.remove_follows(owner.id, actor.id))?;
     durable(state).await
 }
 
@@ -882,14 +874,7 @@ async fn block(state: &AppState, actor: &Account, object: &Value) -> OpResult<()
     };
     state.store.transact(|tx| {
         tx.set_relation(owner.id, Rel::BlockedBy, actor.id, &r)?;
-        for rel in [
-            Rel::Following,
-            Rel::Requested,
-            Rel::FollowedBy,
-            Rel::RequestedBy,
-        ] {
-            tx.remove_relation(owner.id, rel, actor.id)?;
-        }
+        tx.remove_follows(owner.id, actor.id)?;
         Ok(())
     })?;
     durable(state).await

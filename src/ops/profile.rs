@@ -6,6 +6,7 @@
 //! `Update` of the actor. Avatar and header files are in `profile_images`.
 
 use super::{OpError, OpResult};
+use crate::content::escape;
 use crate::store::accounts::{Account, Field};
 use crate::store::preferences::{FieldSource, Preferences};
 use crate::store::Store;
@@ -206,21 +207,6 @@ fn find_url(s: &str) -> Option<usize> {
         (Some(x), Some(y)) => Some(x.min(y)),
         (x, y) => x.or(y),
     }
-}
-
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// Updates the profile's text and tells followers' servers (Update of the

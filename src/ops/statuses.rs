@@ -27,6 +27,26 @@ pub struct NewPoll {
     pub multiple: bool,
 }
 
+impl NewPoll {
+    /// The stored poll, with no votes yet, closing `expires_in_secs` after
+    /// `now_ms`: a post's new poll, or an edit's changed one.
+    fn poll(&self, now_ms: i64) -> Poll {
+        Poll {
+            options: self
+                .options
+                .iter()
+                .map(|o| PollOption {
+                    title: o.trim().to_string(),
+                    votes: 0,
+                })
+                .collect(),
+            multiple: self.multiple,
+            expires_at_ms: Some(now_ms + self.expires_in_secs * 1000),
+            ..Default::default()
+        }
+    }
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct NewStatus {
     pub text: String,
@@ -217,19 +237,7 @@ pub async fn post(state: &AppState, new: NewStatus) -> OpResult<Status> {
         mentions: mentioned.iter().map(mention_of).collect(),
         tags: rendered.tags,
         media_ids: new.media_ids.clone(),
-        poll: new.poll.as_ref().map(|p| Poll {
-            options: p
-                .options
-                .iter()
-                .map(|o| PollOption {
-                    title: o.trim().to_string(),
-                    votes: 0,
-                })
-                .collect(),
-            multiple: p.multiple,
-            expires_at_ms: Some(now + p.expires_in_secs * 1000),
-            ..Default::default()
-        }),
+        poll: new.poll.as_ref().map(|p| p.poll(now)),
         conversation: Some(
             parent
                 .as_ref()
@@ -366,19 +374,7 @@ pub async fn edit(state: &AppState, id: u64, e: EditStatus) -> OpResult<Status> 
                 .eq(p.options.iter().map(|o| o.trim()))
         });
         if !same {
-            status.poll = Some(Poll {
-                options: p
-                    .options
-                    .iter()
-                    .map(|o| PollOption {
-                        title: o.trim().to_string(),
-                        votes: 0,
-                    })
-                    .collect(),
-                multiple: p.multiple,
-                expires_at_ms: Some(now + p.expires_in_secs * 1000),
-                ..Default::default()
-            });
+            status.poll = Some(p.poll(now));
         }
     } else {
         status.poll = None;

@@ -101,16 +101,10 @@ impl Store {
     /// The lists an account is in: where its new statuses also go
     /// (`list:ID` timelines).
     pub fn lists_for_account(&self, account: u64) -> Result<Vec<u64>> {
-        let mut prefix = index_key("account_lists", &[&account.to_be_bytes()]);
-        prefix.push(0);
-        let mut out = Vec::new();
-        for kv in self.relations.scan_prefix(&prefix) {
-            let (k, _) = kv?;
-            if k.len() == prefix.len() + 8 {
-                out.push(be_u64(&k[k.len() - 8..]));
-            }
-        }
-        Ok(out)
+        super::relations::ids_under(
+            &self.relations,
+            &index_key("account_lists", &[&account.to_be_bytes()]),
+        )
     }
 }
 

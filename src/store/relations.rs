@@ -148,16 +148,10 @@ impl Store {
 
     /// Accounts with this relation to a status (favourited_by…), in order of id.
     pub fn status_rel_accounts(&self, rel: StatusRel, status: u64) -> Result<Vec<u64>> {
-        let mut prefix = index_key(rel.prefix(), &[&status.to_be_bytes()]);
-        prefix.push(0);
-        let mut out = Vec::new();
-        for kv in self.relations.scan_prefix(&prefix) {
-            let (k, _) = kv?;
-            if k.len() == prefix.len() + 8 {
-                out.push(be_u64(&k[k.len() - 8..]));
-            }
-        }
-        Ok(out)
+        ids_under(
+            &self.relations,
+            &index_key(rel.prefix(), &[&status.to_be_bytes()]),
+        )
     }
 
     /// The owner's favourites, bookmarks, pins…: (entry id, status id), newest first.
@@ -193,6 +187,22 @@ fn counter(rel: Rel) -> Option<fn(&mut super::accounts::Account) -> &mut u64> {
     }
 }
 
+/// The ids that end the keys `key \0 id` of `tree`, in order: the
+/// members of one set kept as an index (accounts that favourited a
+/// status, lists an account is in).
+pub(super) fn ids_under(tree: &sled::Tree, key: &[u8]) -> Result<Vec<u64>> {
+    let mut prefix = key.to_vec();
+    prefix.push(0);
+    let mut out = Vec::new();
+    for kv in tree.scan_prefix(&prefix) {
+        let (k, _) = kv?;
+        if k.len() == prefix.len() + 8 {
+            out.push(be_u64(&k[k.len() - 8..]));
+        }
+    }
+    Ok(out)
+}
+
 impl Tx<'_> {
     /// Creates or replaces a relation; keeps the owner's follower and
     /// following counts in step. Returns whether it is new.
@@ -223,6 +233,20 @@ impl Tx<'_> {
             self.bump(owner_id, rel, -1)?;
         }
         Ok(old)
+    }
+
+    /// Ends every follow and follow request between the owner and
+    /// `account`, both ways: what a block does, from either side.
+    pub fn remove_follows(&self, owner_id: u64, account: u64) -> R<()> {
+        for rel in [
+            Rel::Following,
+            Rel::Requested,
+            Rel::FollowedBy,
+            Rel::RequestedBy,
+        ] {
+            self.remove_relation(owner_id, rel, account)?;
+        }
+        Ok(())
     }
 
     pub fn relation(&self, rel: Rel, account: u64) -> R<Option<Relation>> {

@@ -59,32 +59,17 @@ pub(crate) fn scan_page(
     tree: &sled::Tree,
     name: &str,
     page: Page,
-    mut keep: impl FnMut(u64) -> bool,
+    keep: impl FnMut(u64) -> bool,
 ) -> Result<Vec<u64>> {
     let lo = |id: u64| index_key(name, &[&id.to_be_bytes()]);
     let limit = page.limit.max(1);
-    let mut out = Vec::new();
-    let mut scanned = 0;
     if let Some(min) = page.min_id {
         let start = lo(min.saturating_add(1));
         let end = match page.max_id {
             Some(max) => lo(max),
             None => lo(u64::MAX),
         };
-        for kv in tree.range(start..end) {
-            let (k, _) = kv?;
-            let id = be_u64(&k[k.len() - 8..]);
-            scanned += 1;
-            if keep(id) {
-                out.push(id);
-                if out.len() >= limit {
-                    break;
-                }
-            }
-            if scanned >= MAX_SCAN {
-                break;
-            }
-        }
+        let mut out = take_kept(tree.range(start..end), limit, keep)?;
         out.reverse();
         return Ok(out);
     }
@@ -97,17 +82,27 @@ pub(crate) fn scan_page(
             e
         }
     };
-    for kv in tree.range(start..end).rev() {
+    take_kept(tree.range(start..end).rev(), limit, keep)
+}
+
+/// The first `limit` ids that `keep` accepts, in the order `entries`
+/// walks, reading at most `MAX_SCAN` entries.
+fn take_kept(
+    entries: impl Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>,
+    limit: usize,
+    mut keep: impl FnMut(u64) -> bool,
+) -> Result<Vec<u64>> {
+    let mut out = Vec::new();
+    for (scanned, kv) in entries.enumerate() {
         let (k, _) = kv?;
         let id = be_u64(&k[k.len() - 8..]);
-        scanned += 1;
         if keep(id) {
             out.push(id);
             if out.len() >= limit {
                 break;
             }
         }
-        if scanned >= MAX_SCAN {
+        if scanned + 1 >= MAX_SCAN {
             break;
         }
     }

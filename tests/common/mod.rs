@@ -169,84 +169,7 @@ pub async fn pair() -> (TestServer, TestServer) {
 /// OAuth flow: register an app, approve on the authorize page with the
 /// password, exchange the code.
 pub async fn token(s: &TestServer, scopes: &str) -> String {
-    const REDIRECT: &str = "burrow.test:/callback";
-    let app: serde_json::Value = client()
-        .post(s.url("/api/v1/apps"))
-        .form(&[
-            ("client_name", "Test App"),
-            ("redirect_uris", REDIRECT),
-            ("scopes", scopes),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let client_id = app["client_id"].as_str().unwrap();
-    let html = client()
-        .get(s.url("/oauth/authorize"))
-        .query(&[
-            ("client_id", client_id),
-            ("redirect_uri", REDIRECT),
-            ("response_type", "code"),
-            ("scope", scopes),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let mut form: Vec<(String, String)> = Vec::new();
-    for chunk in html.split("<input type=\"hidden\" ").skip(1) {
-        let attr = |name: &str| {
-            let start = chunk.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
-            let end = start + chunk[start..].find('"').unwrap();
-            chunk[start..end]
-                .replace("&#x2f;", "/")
-                .replace("&#x27;", "'")
-                .replace("&#39;", "'")
-                .replace("&quot;", "\"")
-                .replace("&lt;", "<")
-                .replace("&gt;", ">")
-                .replace("&amp;", "&")
-        };
-        form.push((attr("name"), attr("value")));
-    }
-    form.push(("password".into(), PASSWORD.into()));
-    form.push(("decision".into(), "approve".into()));
-    let res = client()
-        .post(s.url("/oauth/authorize"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 302, "the authorize form was refused");
-    let location = res.headers()["location"].to_str().unwrap().to_string();
-    let code = url::form_urlencoded::parse(location.split_once('?').unwrap().1.as_bytes())
-        .find(|(k, _)| k == "code")
-        .map(|(_, v)| v.into_owned())
-        .expect("the redirect carries a code");
-    let tok: serde_json::Value = client()
-        .post(s.url("/oauth/token"))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("client_id", client_id),
-            ("client_secret", app["client_secret"].as_str().unwrap()),
-            ("redirect_uri", REDIRECT),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    tok["access_token"]
-        .as_str()
-        .expect("an access token")
-        .to_string()
+    app_and_token(s, scopes).await.1
 }
 
 /// A client for the Mastodon API with a bearer token.
@@ -307,4 +230,164 @@ impl Api<'_> {
         assert_eq!(status, 200, "GET {path}: {body}");
         serde_json::from_str(&body).unwrap()
     }
+}
+
+/// Values of the authorize page's hidden inputs, unescaped, as a browser
+/// would submit them.
+pub fn hidden_fields(html: &str) -> Vec<(String, String)> {
+    let unescape = |s: &str| {
+        s.replace("&#x2f;", "/")
+            .replace("&#x27;", "'")
+            .replace("&#39;", "'")
+            .replace("&quot;", "\"")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&amp;", "&")
+    };
+    html.split("<input type=\"hidden\" ")
+        .skip(1)
+        .map(|chunk| {
+            let attr = |name: &str| {
+                let start = chunk.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+                let end = start + chunk[start..].find('"').unwrap();
+                unescape(&chunk[start..end])
+            };
+            (attr("name"), attr("value"))
+        })
+        .collect()
+}
+
+/// `token`, with the app it was issued to (`client_id`,
+/// `client_secret`), for tests that revoke it.
+pub async fn app_and_token(s: &TestServer, scopes: &str) -> (serde_json::Value, String) {
+    const REDIRECT: &str = "burrow.test:/callback";
+    let app: serde_json::Value = client()
+        .post(s.url("/api/v1/apps"))
+        .form(&[
+            ("client_name", "Test App"),
+            ("redirect_uris", REDIRECT),
+            ("scopes", scopes),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let client_id = app["client_id"].as_str().unwrap();
+    let html = client()
+        .get(s.url("/oauth/authorize"))
+        .query(&[
+            ("client_id", client_id),
+            ("redirect_uri", REDIRECT),
+            ("response_type", "code"),
+            ("scope", scopes),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let mut form = hidden_fields(&html);
+    form.push(("password".into(), PASSWORD.into()));
+    form.push(("decision".into(), "approve".into()));
+    let res = client()
+        .post(s.url("/oauth/authorize"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 302, "the authorize form was refused");
+    let location = res.headers()["location"].to_str().unwrap().to_string();
+    let code = url::form_urlencoded::parse(location.split_once('?').unwrap().1.as_bytes())
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned())
+        .expect("the redirect carries a code");
+    let tok: serde_json::Value = client()
+        .post(s.url("/oauth/token"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("client_id", client_id),
+            ("client_secret", app["client_secret"].as_str().unwrap()),
+            ("redirect_uri", REDIRECT),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = tok["access_token"]
+        .as_str()
+        .expect("an access token")
+        .to_string();
+    (app, token)
+}
+
+/// GETs `url` as a peer does (ActivityPub `Accept`) and reads the JSON.
+pub async fn get_ap(url: &str) -> serde_json::Value {
+    client()
+        .get(url)
+        .header("accept", AP_ACCEPT)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// The owner of `follower` follows `handle` (`user@host`) and waits until
+/// the Accept arrived; returns the followed account as `follower` knows it.
+pub async fn follow_accepted(
+    follower: &TestServer,
+    handle: &str,
+) -> burrow::store::accounts::Account {
+    let followed = burrow::federation::resolve_handle(&follower.state, handle)
+        .await
+        .expect("the followed account resolves");
+    burrow::ops::follows::follow(&follower.state, followed.id, Default::default())
+        .await
+        .unwrap();
+    eventually("the follow is accepted", || {
+        follower
+            .state
+            .store
+            .has_relation(burrow::store::relations::Rel::Following, followed.id)
+            .unwrap()
+    })
+    .await;
+    followed
+}
+
+/// The poll of status `id` as `s` has stored it.
+pub fn stored_poll(s: &TestServer, id: u64) -> burrow::store::statuses::Poll {
+    s.state
+        .store
+        .status(id)
+        .unwrap()
+        .expect("the status is stored")
+        .poll
+        .expect("the status has a poll")
+}
+
+/// A `w`x`h` PNG with a colour gradient, as a phone or editor saves one;
+/// made here so tests depend on no file.
+pub fn png(w: u32, h: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(w, h, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, 128])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+/// A multipart file part holding a PNG named `name`.
+pub fn png_part(bytes: Vec<u8>, name: &str) -> reqwest::multipart::Part {
+    reqwest::multipart::Part::bytes(bytes)
+        .file_name(name.to_string())
+        .mime_str("image/png")
+        .unwrap()
 }

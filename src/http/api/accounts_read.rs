@@ -6,7 +6,8 @@ use super::auth::Auth;
 use super::entities::account::{account, AccountEntity};
 use super::entities::list::{list, ListEntity};
 use super::entities::relationship::{relationship, RelationshipEntity};
-use super::listing::{self, path_id, ACCOUNTS_DEFAULT_LIMIT, ACCOUNTS_MAX_LIMIT};
+use super::paging::{self, ACCOUNTS_LIMIT};
+use super::params::path_id;
 use super::params::Params;
 use crate::http::error::ApiError;
 use crate::ops::search::{self, Resolved};
@@ -23,9 +24,8 @@ use serde::Serialize;
 /// apps ask for a screenful at a time.
 pub const MAX_IDS_PER_CALL: usize = 200;
 
-/// Account search results: Mastodon's default and ceiling.
+/// Account search results: Mastodon's default (the ceiling is twice it).
 pub const SEARCH_DEFAULT_LIMIT: usize = 40;
-pub const SEARCH_MAX_LIMIT: usize = 80;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -77,7 +77,7 @@ pub fn relation_list(
     path: &str,
     p: &Params,
 ) -> Result<Response, ApiError> {
-    let page = listing::page(p, ACCOUNTS_DEFAULT_LIMIT, ACCOUNTS_MAX_LIMIT);
+    let page = paging::page(p, ACCOUNTS_LIMIT);
     let rows = state.store.relation_page(rel, page)?;
     let mut out = Vec::with_capacity(rows.len());
     for (_, id) in &rows {
@@ -86,8 +86,8 @@ pub fn relation_list(
         }
     }
     let ids: Vec<u64> = rows.iter().map(|(rid, _)| *rid).collect();
-    let link = listing::link_header(state, path, p, &ids, page.limit);
-    Ok(listing::paged(out, link))
+    let link = paging::list_link_header(state, path, p, &ids, page.limit);
+    Ok(paging::paged(out, link))
 }
 
 /// Followers and following are known for the owner only; for anyone
@@ -213,7 +213,7 @@ async fn search_accounts(
 ) -> Result<Json<Vec<AccountEntity>>, ApiError> {
     auth.user("read:accounts")?;
     let q = p.str("q").unwrap_or_default();
-    let limit = listing::limit(&p, SEARCH_DEFAULT_LIMIT, SEARCH_MAX_LIMIT);
+    let limit = paging::limit(&p, SEARCH_DEFAULT_LIMIT);
     let offset = p
         .str("offset")
         .and_then(|o| o.trim().parse().ok())

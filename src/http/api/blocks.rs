@@ -3,8 +3,7 @@
 use super::accounts_read::relation_list;
 use super::auth::Auth;
 use super::entities::account::{account, AccountEntity};
-use super::listing::{self, ACCOUNTS_DEFAULT_LIMIT, ACCOUNTS_MAX_LIMIT};
-use super::listing::{NAMES_DEFAULT_LIMIT, NAMES_MAX_LIMIT};
+use super::paging::{self, ACCOUNTS_LIMIT, NAMES_LIMIT};
 use super::params::Params;
 use crate::http::error::ApiError;
 use crate::ops::domain_blocks;
@@ -48,7 +47,7 @@ struct Muted {
 
 async fn mutes(State(state): State<AppState>, auth: Auth, p: Params) -> Result<Response, ApiError> {
     auth.user("read:mutes")?;
-    let page = listing::page(&p, ACCOUNTS_DEFAULT_LIMIT, ACCOUNTS_MAX_LIMIT);
+    let page = paging::page(&p, ACCOUNTS_LIMIT);
     let rows = state.store.relation_page(Rel::Muting, page)?;
     let now = now_ms();
     let mut out = Vec::with_capacity(rows.len());
@@ -67,8 +66,8 @@ async fn mutes(State(state): State<AppState>, auth: Auth, p: Params) -> Result<R
         }
     }
     let ids: Vec<u64> = rows.iter().map(|(rid, _)| *rid).collect();
-    let link = listing::link_header(&state, "/api/v1/mutes", &p, &ids, page.limit);
-    Ok(listing::paged(out, link))
+    let link = paging::list_link_header(&state, "/api/v1/mutes", &p, &ids, page.limit);
+    Ok(paging::paged(out, link))
 }
 
 async fn domain_blocks_list(
@@ -77,12 +76,12 @@ async fn domain_blocks_list(
     p: Params,
 ) -> Result<Response, ApiError> {
     auth.user("read:blocks")?;
-    let page = listing::page(&p, NAMES_DEFAULT_LIMIT, NAMES_MAX_LIMIT);
+    let page = paging::page(&p, NAMES_LIMIT);
     let rows = state.store.domain_block_page(page)?;
     let ids: Vec<u64> = rows.iter().map(|(id, _)| *id).collect();
     let names: Vec<String> = rows.into_iter().map(|(_, d)| d).collect();
-    let link = listing::link_header(&state, "/api/v1/domain_blocks", &p, &ids, page.limit);
-    Ok(listing::paged(names, link))
+    let link = paging::list_link_header(&state, "/api/v1/domain_blocks", &p, &ids, page.limit);
+    Ok(paging::paged(names, link))
 }
 
 fn domain_param(p: &Params) -> Result<String, ApiError> {
@@ -100,7 +99,7 @@ async fn domain_block(
 ) -> Result<Response, ApiError> {
     auth.user("write:blocks")?;
     domain_blocks::block(&state, &domain_param(&p)?).await?;
-    Ok(listing::empty_object())
+    Ok(paging::empty_object())
 }
 
 async fn domain_unblock(
@@ -110,5 +109,5 @@ async fn domain_unblock(
 ) -> Result<Response, ApiError> {
     auth.user("write:blocks")?;
     domain_blocks::unblock(&state, &domain_param(&p)?).await?;
-    Ok(listing::empty_object())
+    Ok(paging::empty_object())
 }

@@ -4,7 +4,7 @@
 
 use super::auth::Auth;
 use super::entities::status::status;
-use super::paging::{self, link_header, paged, Links};
+use super::paging::{self, paged_at, Links};
 use super::params::Params;
 use crate::http::error::ApiError;
 use crate::state::AppState;
@@ -31,13 +31,12 @@ fn list(state: &AppState, rel: StatusRel, uri: &Uri, p: &Params) -> Result<Respo
             out.push(status(state, &s)?);
         }
     }
-    let link = link_header(
+    Ok(paged_at(
         state,
-        uri.path(),
-        uri.query(),
+        uri,
+        out,
         Links::if_full(&entry_ids, page.limit),
-    );
-    Ok(paged(out, link))
+    ))
 }
 
 async fn bookmarks(

@@ -4,9 +4,8 @@
 
 use super::auth::Auth;
 use super::entities::conversation::{conversation, ConversationEntity};
-use super::listing::{empty_object, path_id};
-use super::paging::{self, link_header, paged, Links};
-use super::params::Params;
+use super::paging::{self, empty_object, paged_at, Links};
+use super::params::{path_id, Params};
 use crate::http::error::ApiError;
 use crate::ops::conversations as ops;
 use crate::ops::hiding;
@@ -49,13 +48,12 @@ async fn list(
     for c in &found {
         out.push(conversation(&state, c)?);
     }
-    let link = link_header(
+    Ok(paged_at(
         &state,
-        uri.path(),
-        uri.query(),
+        &uri,
+        out,
         Links::if_full(&cursors, page.limit),
-    );
-    Ok(paged(out, link))
+    ))
 }
 
 async fn remove(

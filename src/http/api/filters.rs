@@ -4,7 +4,8 @@
 use super::auth::Auth;
 use super::entities::filter::V1FilterEntity;
 use super::entities::filter::{filter, keyword, v1_filters, FilterEntity, KeywordEntity};
-use super::listing::{self, path_id};
+use super::paging;
+use super::params::path_id;
 use super::params::Params;
 use crate::http::error::ApiError;
 use crate::ops::filters::{self, FilterInput, KeywordChange};
@@ -147,7 +148,7 @@ async fn destroy(
     auth.user("write:filters")?;
     let id = find(&state, &id)?.id;
     filters::delete(&state, id).await?;
-    Ok(listing::empty_object())
+    Ok(paging::empty_object())
 }
 
 async fn keywords(
@@ -215,7 +216,7 @@ async fn destroy_keyword(
     auth.user("write:filters")?;
     let (_, id) = keyword_id(&state, &id)?;
     filters::delete_keyword(&state, id).await?;
-    Ok(listing::empty_object())
+    Ok(paging::empty_object())
 }
 
 /// Filtering single statuses is not kept: every filter has none.

@@ -28,10 +28,7 @@ fn info(state: &AppState) -> Result<InstanceInfo, ApiError> {
     };
     let short_description = format!("The one-person fediverse server of {handle}.");
     let description = if owner.note.is_empty() {
-        format!(
-            "<p>{}</p>",
-            crate::http::error::escape_html(&short_description)
-        )
+        format!("<p>{}</p>", crate::content::escape(&short_description))
     } else {
         owner.note.clone()
     };

@@ -3,7 +3,8 @@
 use super::auth::Auth;
 use super::entities::account::account;
 use super::entities::list::{list, ListEntity};
-use super::listing::{self, path_id, ACCOUNTS_DEFAULT_LIMIT, ACCOUNTS_MAX_LIMIT};
+use super::paging::{self, ACCOUNTS_LIMIT};
+use super::params::path_id;
 use super::params::Params;
 use crate::http::error::ApiError;
 use crate::ops::lists::{self, ListInput};
@@ -92,7 +93,7 @@ async fn destroy(
     auth.user("write:lists")?;
     let id = find(&state, &id)?.id;
     lists::delete(&state, id).await?;
-    Ok(listing::empty_object())
+    Ok(paging::empty_object())
 }
 
 /// Members, paged by when they were added; `limit=0` gives them all, as
@@ -112,7 +113,7 @@ async fn members(
             ..Default::default()
         }
     } else {
-        listing::page(&p, ACCOUNTS_DEFAULT_LIMIT, ACCOUNTS_MAX_LIMIT)
+        paging::page(&p, ACCOUNTS_LIMIT)
     };
     let rows = if everything {
         let mut all = state.store.list_members_all(l.id)?;
@@ -132,9 +133,9 @@ async fn members(
     } else {
         let ids: Vec<u64> = rows.iter().map(|(e, _)| *e).collect();
         let path = format!("/api/v1/lists/{}/accounts", l.id);
-        listing::link_header(&state, &path, &p, &ids, page.limit)
+        paging::list_link_header(&state, &path, &p, &ids, page.limit)
     };
-    Ok(listing::paged(out, link))
+    Ok(paging::paged(out, link))
 }
 
 fn account_ids(p: &Params) -> Result<Vec<u64>, ApiError> {
@@ -167,7 +168,7 @@ async fn add_members(
     auth.user("write:lists")?;
     let l = find(&state, &id)?;
     lists::add_accounts(&state, l.id, &account_ids(&p)?).await?;
-    Ok(listing::empty_object())
+    Ok(paging::empty_object())
 }
 
 async fn remove_members(
@@ -179,5 +180,5 @@ async fn remove_members(
     auth.user("write:lists")?;
     let l = find(&state, &id)?;
     lists::remove_accounts(&state, l.id, &account_ids(&p)?).await?;
-    Ok(listing::empty_object())
+    Ok(paging::empty_object())
 }

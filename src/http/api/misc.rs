@@ -6,7 +6,7 @@
 
 use super::auth::Auth;
 use super::entities::tag::{tag, Tag};
-use super::listing::{self, NAMES_DEFAULT_LIMIT, NAMES_MAX_LIMIT};
+use super::paging::{self, NAMES_LIMIT};
 use super::params::Params;
 use crate::http::error::ApiError;
 use crate::ops::tags;
@@ -59,15 +59,15 @@ async fn followed_tags(
     p: Params,
 ) -> Result<Response, ApiError> {
     auth.user("read:follows")?;
-    let page = listing::page(&p, NAMES_DEFAULT_LIMIT, NAMES_MAX_LIMIT);
+    let page = paging::page(&p, NAMES_LIMIT);
     let rows = state.store.followed_tags_page(page)?;
     let mut out = Vec::with_capacity(rows.len());
     for (_, name) in &rows {
         out.push(tag(&state, name)?);
     }
     let ids: Vec<u64> = rows.iter().map(|(id, _)| *id).collect();
-    let link = listing::link_header(&state, "/api/v1/followed_tags", &p, &ids, page.limit);
-    Ok(listing::paged(out, link))
+    let link = paging::list_link_header(&state, "/api/v1/followed_tags", &p, &ids, page.limit);
+    Ok(paging::paged(out, link))
 }
 
 fn tag_name(raw: &str) -> Result<String, ApiError> {

@@ -22,7 +22,6 @@ pub mod conversations;
 pub mod featured_tags;
 pub mod filters;
 pub mod follow_requests;
-pub mod listing;
 pub mod lists;
 pub mod media;
 pub mod misc;

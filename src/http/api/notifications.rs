@@ -8,7 +8,7 @@
 use super::auth::Auth;
 use super::entities::account::account;
 use super::entities::notification::{count, grouped, intact, notification, NotificationEntity};
-use super::paging::{self, link_header, paged, Links};
+use super::paging::{self, paged_at, Links};
 use super::params::Params;
 use super::statuses::{hidden_author, parse_id};
 use crate::http::error::ApiError;
@@ -92,9 +92,8 @@ async fn index(
     auth.user("read:notifications")?;
     let (list, _) = page_of(&state, &p)?;
     let ids: Vec<u64> = list.iter().map(|(n, _)| n.id).collect();
-    let link = link_header(&state, uri.path(), uri.query(), Links::around(&ids));
     let body: Vec<NotificationEntity> = list.into_iter().map(|(_, e)| e).collect();
-    Ok(paged(body, link))
+    Ok(paged_at(&state, &uri, body, Links::around(&ids)))
 }
 
 async fn index_v2(
@@ -106,8 +105,7 @@ async fn index_v2(
     auth.user("read:notifications")?;
     let (list, _) = page_of(&state, &p)?;
     let ids: Vec<u64> = list.iter().map(|(n, _)| n.id).collect();
-    let link = link_header(&state, uri.path(), uri.query(), Links::around(&ids));
-    Ok(paged(grouped(list), link))
+    Ok(paged_at(&state, &uri, grouped(list), Links::around(&ids)))
 }
 
 /// A notification that exists and whose subjects still exist, or 404.
@@ -167,7 +165,7 @@ async fn remove(state: &AppState, id: u64) -> Result<Response, ApiError> {
         return Err(ApiError::not_found("Record not found"));
     }
     state.store.flush().await?;
-    Ok(Json(json!({})).into_response())
+    Ok(paging::empty_object())
 }
 
 async fn dismiss(
@@ -203,7 +201,7 @@ async fn clear(State(state): State<AppState>, auth: Auth) -> Result<Response, Ap
     auth.user("write:notifications")?;
     state.store.clear_notifications()?;
     state.store.flush().await?;
-    Ok(Json(json!({})).into_response())
+    Ok(paging::empty_object())
 }
 
 /// Notifications newer than the `notifications` read marker.

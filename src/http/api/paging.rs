@@ -3,13 +3,16 @@
 //! `Link` header that tells apps where the next and previous pages are.
 //!
 //! Apps never build these URLs themselves; they follow `Link`, so the
-//! header carries absolute URLs and every filter of the request (only the
-//! paging cursors change). The access token is never copied into it.
+//! header carries absolute URLs. The access token is never copied into it.
+//!
+//! Mastodon pages account lists by the id of the relation (the follow,
+//! the block), not of the account, and so does Burrow: `max_id` in a
+//! followers `Link` is a relation id.
 
 use super::params::Params;
 use crate::state::AppState;
 use crate::store::timelines::Page;
-use axum::http::{header, HeaderValue};
+use axum::http::{header, HeaderValue, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
@@ -17,31 +20,38 @@ use serde::Serialize;
 /// Statuses per page when the app does not say (Mastodon's
 /// `DEFAULT_STATUSES_LIMIT`); at most twice that, as Mastodon clamps.
 pub const STATUSES_LIMIT: usize = 20;
-/// Accounts per page (favourited_by, reblogged_by): Mastodon's
+/// Accounts per page (followers, blocks, mutes, follow requests, list
+/// members, favourited_by, reblogged_by): Mastodon's
 /// `DEFAULT_ACCOUNTS_LIMIT`.
 pub const ACCOUNTS_LIMIT: usize = 40;
 /// Notifications per page: Mastodon's `DEFAULT_NOTIFICATIONS_LIMIT`.
 pub const NOTIFICATIONS_LIMIT: usize = 40;
+/// Names per page (domain blocks, followed tags): small strings, so
+/// Mastodon hands out more of them at once.
+pub const NAMES_LIMIT: usize = 100;
 
 /// Query keys that are cursors: replaced in `Link` URLs, never copied.
 const CURSORS: &[&str] = &["max_id", "since_id", "min_id", "access_token"];
 
+/// `limit`, defaulting to `default` and clamped to twice it, as Mastodon's
+/// `limit_param` does. 0 or nonsense gives the default: an app that sends
+/// garbage is better served by the first page than by an error.
+pub fn limit(p: &Params, default: usize) -> usize {
+    match p.str("limit").and_then(|s| s.trim().parse::<i64>().ok()) {
+        Some(n) if n != 0 => (n.unsigned_abs() as usize).min(default * 2),
+        _ => default,
+    }
+}
+
 /// Reads the cursors and limit. An id that is not a number is ignored
-/// (Mastodon's casts turn it into nothing useful either, and an app that
-/// sends garbage is better served by the first page than by an error).
-/// `limit` defaults to `default` and is clamped to twice it, as Mastodon's
-/// `limit_param` does.
+/// (Mastodon's casts turn it into nothing useful either).
 pub fn page(p: &Params, default: usize) -> Page {
     let id = |k: &str| p.str(k).and_then(|v| v.trim().parse::<u64>().ok());
-    let limit = match p.str("limit").map(|l| l.trim().parse::<i64>()) {
-        Some(Ok(n)) => (n.unsigned_abs() as usize).clamp(1, default * 2),
-        _ => default,
-    };
     Page {
         max_id: id("max_id"),
         since_id: id("since_id"),
         min_id: id("min_id"),
-        limit,
+        limit: limit(p, default),
     }
 }
 
@@ -79,7 +89,8 @@ impl Links {
 }
 
 /// The `Link` header value for `path` (e.g. `/api/v1/timelines/home`)
-/// with the request's `query` minus its cursors.
+/// with the request's `query` minus its cursors, so every filter of the
+/// request carries over to the next page.
 pub fn link_header(
     state: &AppState,
     path: &str,
@@ -90,9 +101,35 @@ pub fn link_header(
         .filter(|(k, _)| !CURSORS.contains(&k.as_ref()))
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
+    render(state, path, &kept, links)
+}
+
+/// The `Link` header of account and name lists, whose only filter is the
+/// page size: their URLs carry `limit` (as clamped) when the app gave one,
+/// and nothing else of the request. `ids` are the page's entries, newest
+/// first; `next` only while pages are full.
+pub fn list_link_header(
+    state: &AppState,
+    path: &str,
+    p: &Params,
+    ids: &[u64],
+    limit: usize,
+) -> Option<String> {
+    let kept: Vec<(String, String)> = if p.has("limit") {
+        vec![("limit".to_string(), limit.to_string())]
+    } else {
+        Vec::new()
+    };
+    render(state, path, &kept, Links::if_full(ids, limit))
+}
+
+/// `<…?max_id=OLDEST>; rel="next", <…?min_id=NEWEST>; rel="prev"`, each
+/// URL with the `kept` pairs before its cursor; `None` when neither link
+/// is wanted.
+fn render(state: &AppState, path: &str, kept: &[(String, String)], links: Links) -> Option<String> {
     let url = |cursor: &str, id: u64| {
         let mut q = url::form_urlencoded::Serializer::new(String::new());
-        for (k, v) in &kept {
+        for (k, v) in kept {
             q.append_pair(k, v);
         }
         q.append_pair(cursor, &id.to_string());
@@ -115,6 +152,17 @@ pub fn paged<T: Serialize>(body: T, link: Option<String>) -> Response {
         res.headers_mut().insert(header::LINK, v);
     }
     res
+}
+
+/// A JSON list whose `Link` header points back at the request's own URL
+/// (path and filters), with `links` as cursors.
+pub fn paged_at<T: Serialize>(state: &AppState, uri: &Uri, body: T, links: Links) -> Response {
+    paged(body, link_header(state, uri.path(), uri.query(), links))
+}
+
+/// An empty JSON object, Mastodon's answer to most deletions.
+pub fn empty_object() -> Response {
+    Json(serde_json::json!({})).into_response()
 }
 
 /// Applies a page to ids already in hand (newest first), for lists that
@@ -140,23 +188,23 @@ pub fn page_ids(mut ids: Vec<u64>, page: Page) -> Vec<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::{json, Map};
 
-    fn params(pairs: &[(&str, &str)]) -> Params {
-        let mut m = serde_json::Map::new();
-        for (k, v) in pairs {
-            m.insert(k.to_string(), serde_json::Value::String(v.to_string()));
-        }
-        Params(m)
+    fn params(v: serde_json::Value) -> Params {
+        Params(v.as_object().cloned().unwrap_or_else(Map::new))
     }
 
     #[test]
     fn limits_and_cursors_as_mastodon_reads_them() {
-        let p = page(&params(&[]), STATUSES_LIMIT);
-        assert_eq!(p.limit, 20);
-        assert_eq!(page(&params(&[("limit", "100")]), 20).limit, 40);
-        assert_eq!(page(&params(&[("limit", "5")]), 20).limit, 5);
-        assert_eq!(page(&params(&[("limit", "x")]), 20).limit, 20);
-        let p = page(&params(&[("max_id", "12"), ("since_id", "nope")]), 20);
+        assert_eq!(page(&params(json!({})), STATUSES_LIMIT).limit, 20);
+        assert_eq!(limit(&params(json!({"limit": "100"})), 20), 40);
+        assert_eq!(limit(&params(json!({"limit": "500"})), 40), 80);
+        assert_eq!(limit(&params(json!({"limit": "5"})), 20), 5);
+        assert_eq!(limit(&params(json!({"limit": 5})), 40), 5);
+        assert_eq!(limit(&params(json!({"limit": "-3"})), 20), 3);
+        assert_eq!(limit(&params(json!({"limit": "0"})), 40), 40);
+        assert_eq!(limit(&params(json!({"limit": "x"})), 20), 20);
+        let p = page(&params(json!({"max_id": "12", "since_id": "nope"})), 20);
         assert_eq!((p.max_id, p.since_id), (Some(12), None));
     }
 

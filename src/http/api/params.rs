@@ -344,6 +344,15 @@ impl Params {
     }
 }
 
+/// A record id from the URL path; anything that is not one is 404, as
+/// for an id that does not exist.
+pub fn path_id(raw: &str) -> Result<u64, ApiError> {
+    raw.parse::<u64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(|| ApiError::not_found("Record not found"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -385,5 +394,13 @@ mod tests {
         assert_eq!(p.bool("locked").unwrap(), Some(true));
         assert!(parse(&[("x", "maybe")]).bool("x").is_err());
         assert_eq!(parse(&[("s", "one")]).list("s"), ["one"]);
+    }
+
+    #[test]
+    fn path_ids_are_positive_numbers() {
+        assert_eq!(path_id("42").unwrap(), 42);
+        assert!(path_id("0").is_err());
+        assert!(path_id("abc").is_err());
+        assert!(path_id("-1").is_err());
     }
 }

@@ -6,7 +6,7 @@ use super::auth::Auth;
 use super::entities::account::{account, AccountEntity};
 use super::entities::status::{statuses, StatusEntity};
 use super::entities::tag::{tag, Tag};
-use super::listing;
+use super::paging;
 use super::params::Params;
 use crate::http::error::ApiError;
 use crate::ops::filters::Filters;
@@ -19,9 +19,8 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::Serialize;
 
-/// Results per type: Mastodon's default and ceiling.
+/// Results per type: Mastodon's default (the ceiling is twice it).
 pub const DEFAULT_LIMIT: usize = 20;
-pub const MAX_LIMIT: usize = 40;
 /// Deepest offset served: paging further through a search that has no
 /// index would only rescan the same bounded window.
 pub const MAX_OFFSET: usize = 10_000;
@@ -51,7 +50,7 @@ async fn search(
     let kind = p.str("type").unwrap_or_default();
     let wants = |t: &str| kind.is_empty() || kind == t;
     let resolve = p.bool("resolve")?.unwrap_or(false);
-    let limit = listing::limit(&p, DEFAULT_LIMIT, MAX_LIMIT);
+    let limit = paging::limit(&p, DEFAULT_LIMIT);
     let offset = match p.str("offset").filter(|o| !o.trim().is_empty()) {
         Some(o) => o.trim().parse::<usize>().map_err(|_| {
             ApiError::unprocessable(format!("`offset` must be a number, not `{o}`"))

@@ -3,7 +3,7 @@
 
 use super::auth::Auth;
 use super::entities::status::statuses;
-use super::paging::{self, link_header, paged, Links};
+use super::paging::{self, paged_at, Links};
 use super::params::Params;
 use super::statuses::{can_see, is_owner, parse_id};
 use crate::http::error::ApiError;
@@ -144,8 +144,8 @@ fn respond(
     ids: &[u64],
     filter: &Filter,
 ) -> Result<Response, ApiError> {
-    let link = link_header(state, uri.path(), uri.query(), Links::around(ids));
-    Ok(paged(statuses(state, ids, &filter.words)?, link))
+    let body = statuses(state, ids, &filter.words)?;
+    Ok(paged_at(state, uri, body, Links::around(ids)))
 }
 
 async fn home(
