@@ -157,13 +157,14 @@ async fn answer(state: &AppState, id: u64, accept: bool, from: Rel) -> OpResult<
 
 pub async fn authorize_request(state: &AppState, id: u64) -> OpResult<Account> {
     let them = answer(state, id, true, Rel::RequestedBy).await?;
-    let n = crate::store::notifications::Notification {
+    let mut n = crate::store::notifications::Notification {
         id: state.store.next_id(),
         kind: "follow".into(),
         account_id: id,
         created_at_ms: now_ms(),
         ..Default::default()
     };
+    super::notification_groups::assign(&state.store, &mut n)?;
     state.store.transact(|tx| tx.notify(&n).map(|_| ()))?;
     Ok(them)
 }

@@ -64,7 +64,7 @@ fn notify(state: &AppState, kind: &str, from: u64, status: Option<u64>) -> OpRes
     {
         return Ok(());
     }
-    let n = Notification {
+    let mut n = Notification {
         id: state.store.next_id(),
         kind: kind.into(),
         account_id: from,
@@ -72,6 +72,7 @@ fn notify(state: &AppState, kind: &str, from: u64, status: Option<u64>) -> OpRes
         created_at_ms: now_ms(),
         ..Default::default()
     };
+    super::notification_groups::assign(&state.store, &mut n)?;
     if state.store.transact(|tx| tx.notify(&n))? {
         emit(state, Event::Notification(n.id));
     }

@@ -33,6 +33,7 @@ pub mod follows;
 pub mod hiding;
 pub mod inbound;
 pub mod interactions;
+pub mod notification_groups;
 pub mod polls;
 pub mod statuses;
 

@@ -18,6 +18,12 @@ pub struct Notification {
     pub report_comment: Option<String>,
     pub report_status_ids: Vec<u64>,
     pub created_at_ms: i64,
+    /// For kinds that group (`ops::notification_groups`): the hour its
+    /// group opened. Stored because it depends on every earlier
+    /// notification of the kind; derived when read, group keys would shift
+    /// as older notifications are dismissed or scroll out of reach.
+    /// `None` on notifications from before grouping.
+    pub group_bucket: Option<i64>,
 }
 
 fn key(id: u64) -> Vec<u8> {
@@ -76,6 +82,24 @@ impl Store {
             Ok(())
         })?;
         Ok(true)
+    }
+
+    /// Removes several notifications (a dismissed group) in one step;
+    /// returns how many existed.
+    pub fn dismiss_notifications(&self, list: &[Notification]) -> Result<usize> {
+        self.transact(|tx| {
+            let mut gone = 0;
+            for n in list {
+                if tx.remove(T::Notifications, &key(n.id))?.is_some() {
+                    gone += 1;
+                }
+                tx.remove(
+                    T::Notifications,
+                    &dedup_key(&n.kind, n.account_id, n.status_id),
+                )?;
+            }
+            Ok(gone)
+        })
     }
 
     pub fn clear_notifications(&self) -> Result<()> {

@@ -6,6 +6,7 @@ pub mod apps;
 pub mod auth;
 pub mod bookmarks;
 pub mod entities;
+pub mod grouped_notifications;
 pub mod instance;
 pub mod markers;
 pub mod notifications;

@@ -1,13 +1,12 @@
-//! Notifications: the v1 list and its actions, and the v2 grouped form
-//! that 4.3-era apps ask for (each group holds one notification; Burrow
-//! does not group yet, which Mastodon's format allows).
+//! Notifications: the v1 list and its actions; the v2 grouped form that
+//! 4.3-era apps ask for lives in `grouped_notifications.rs`.
 //!
 //! Burrow filters no notifications into "requests", so the policy
 //! endpoints report that everything is accepted and nothing is pending.
 
 use super::auth::Auth;
-use super::entities::account::account;
-use super::entities::notification::{count, grouped, intact, notification, NotificationEntity};
+use super::entities::notification::{count, intact, notification, NotificationEntity};
+use super::grouped_notifications as grouped;
 use super::paging::{self, paged_at, Links};
 use super::params::Params;
 use super::statuses::{hidden_author, parse_id};
@@ -38,18 +37,56 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/notifications/policy", get(policy_v1))
         .route("/api/v1/notifications/{id}", get(show))
         .route("/api/v1/notifications/{id}/dismiss", post(dismiss))
-        .route("/api/v2/notifications", get(index_v2))
-        .route("/api/v2/notifications/unread_count", get(unread_count))
+        .route("/api/v2/notifications", get(grouped::index))
+        .route(
+            "/api/v2/notifications/unread_count",
+            get(grouped::unread_count),
+        )
         .route("/api/v2/notifications/policy", get(policy_v2))
-        .route("/api/v2/notifications/{group_key}", get(show_v2))
+        .route("/api/v2/notifications/{group_key}", get(grouped::show))
         .route(
             "/api/v2/notifications/{group_key}/dismiss",
-            post(dismiss_v2),
+            post(grouped::dismiss),
         )
         .route(
             "/api/v2/notifications/{group_key}/accounts",
-            get(group_accounts),
+            get(grouped::accounts),
         )
+}
+
+/// The request's own filters: `types`, `exclude_types`, `account_id`.
+pub(super) struct Wanted {
+    types: Vec<String>,
+    exclude: Vec<String>,
+    from: Option<u64>,
+}
+
+impl Wanted {
+    pub(super) fn read(p: &Params) -> Wanted {
+        Wanted {
+            types: p.list("types"),
+            exclude: p.list("exclude_types"),
+            // An account id that is no number matches nobody.
+            from: p
+                .str("account_id")
+                .filter(|a| !a.is_empty())
+                .map(|a| a.trim().parse::<u64>().unwrap_or(0)),
+        }
+    }
+
+    pub(super) fn accepts(&self, n: &Notification) -> bool {
+        (self.types.is_empty() || self.types.contains(&n.kind))
+            && !self.exclude.contains(&n.kind)
+            && self.from.map_or(true, |x| x == n.account_id)
+    }
+}
+
+/// Whether the owner is to see a notification at all: its author not
+/// muted or blocked, its subjects still there, no `hide` filter on it.
+pub(super) fn visible(state: &AppState, words: &Filters, n: &Notification) -> bool {
+    !hidden_author(state, n.account_id).unwrap_or(false)
+        && intact(state, n)
+        && !words.hides_notification(state, n)
 }
 
 /// One page of notifications the request's filters accept, with entities.
@@ -59,21 +96,10 @@ fn page_of(
 ) -> Result<(Vec<(Notification, NotificationEntity)>, Page), ApiError> {
     let page = paging::page(p, paging::NOTIFICATIONS_LIMIT);
     let words = Filters::load(state, Context::Notifications)?;
-    let types = p.list("types");
-    let exclude = p.list("exclude_types");
-    // An account id that is no number matches nobody.
-    let from = p
-        .str("account_id")
-        .filter(|a| !a.is_empty())
-        .map(|a| a.trim().parse::<u64>().unwrap_or(0));
-    let list = state.store.notification_page(page, |n| {
-        (types.is_empty() || types.contains(&n.kind))
-            && !exclude.contains(&n.kind)
-            && from.map_or(true, |x| x == n.account_id)
-            && !hidden_author(state, n.account_id).unwrap_or(false)
-            && intact(state, n)
-            && !words.hides_notification(state, n)
-    })?;
+    let wanted = Wanted::read(p);
+    let list = state
+        .store
+        .notification_page(page, |n| wanted.accepts(n) && visible(state, &words, n))?;
     let mut out = Vec::with_capacity(list.len());
     for n in list {
         if let Some(e) = notification(state, &n, &words)? {
@@ -94,18 +120,6 @@ async fn index(
     let ids: Vec<u64> = list.iter().map(|(n, _)| n.id).collect();
     let body: Vec<NotificationEntity> = list.into_iter().map(|(_, e)| e).collect();
     Ok(paged_at(&state, &uri, body, Links::around(&ids)))
-}
-
-async fn index_v2(
-    State(state): State<AppState>,
-    auth: Auth,
-    uri: Uri,
-    p: Params,
-) -> Result<Response, ApiError> {
-    auth.user("read:notifications")?;
-    let (list, _) = page_of(&state, &p)?;
-    let ids: Vec<u64> = list.iter().map(|(n, _)| n.id).collect();
-    Ok(paged_at(&state, &uri, grouped(list), Links::around(&ids)))
 }
 
 /// A notification that exists and whose subjects still exist, or 404.
@@ -129,35 +143,6 @@ async fn show(
     auth.user("read:notifications")?;
     let (_, e) = find(&state, parse_id(&id)?)?;
     Ok(Json(e).into_response())
-}
-
-/// `ungrouped-ID` (what this server hands out) or a bare id.
-fn group_id(key: &str) -> Result<u64, ApiError> {
-    parse_id(key.strip_prefix("ungrouped-").unwrap_or(key))
-}
-
-async fn show_v2(
-    State(state): State<AppState>,
-    auth: Auth,
-    Path(key): Path<String>,
-) -> Result<Response, ApiError> {
-    auth.user("read:notifications")?;
-    let found = find(&state, group_id(&key)?)?;
-    Ok(Json(grouped(vec![found])).into_response())
-}
-
-async fn group_accounts(
-    State(state): State<AppState>,
-    auth: Auth,
-    Path(key): Path<String>,
-) -> Result<Response, ApiError> {
-    auth.user("read:notifications")?;
-    let (n, _) = find(&state, group_id(&key)?)?;
-    let a = state
-        .store
-        .account(n.account_id)?
-        .ok_or_else(|| ApiError::not_found("Record not found"))?;
-    Ok(Json(vec![account(&a, &state.urls)]).into_response())
 }
 
 async fn remove(state: &AppState, id: u64) -> Result<Response, ApiError> {
@@ -188,20 +173,19 @@ async fn dismiss_legacy(
     remove(&state, parse_id(&p.str("id").unwrap_or_default())?).await
 }
 
-async fn dismiss_v2(
-    State(state): State<AppState>,
-    auth: Auth,
-    Path(key): Path<String>,
-) -> Result<Response, ApiError> {
-    auth.user("write:notifications")?;
-    remove(&state, group_id(&key)?).await
-}
-
 async fn clear(State(state): State<AppState>, auth: Auth) -> Result<Response, ApiError> {
     auth.user("write:notifications")?;
     state.store.clear_notifications()?;
     state.store.flush().await?;
     Ok(paging::empty_object())
+}
+
+/// The `limit` of an unread count.
+pub(super) fn unread_limit(p: &Params) -> usize {
+    match p.str("limit").map(|l| l.trim().parse::<u64>()) {
+        Some(Ok(n)) => (n as usize).clamp(1, UNREAD_MAX),
+        _ => UNREAD_DEFAULT,
+    }
 }
 
 /// Notifications newer than the `notifications` read marker.
@@ -211,10 +195,7 @@ async fn unread_count(
     p: Params,
 ) -> Result<Response, ApiError> {
     auth.user("read:notifications")?;
-    let limit = match p.str("limit").map(|l| l.trim().parse::<u64>()) {
-        Some(Ok(n)) => (n as usize).clamp(1, UNREAD_MAX),
-        _ => UNREAD_DEFAULT,
-    };
+    let limit = unread_limit(&p);
     let since = state.store.marker("notifications")?.map(|m| m.last_read_id);
     let page = Page {
         since_id: since,

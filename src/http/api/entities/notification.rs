@@ -1,9 +1,11 @@
 //! `Notification` (v1), the minimal `Report` it carries for
-//! `admin.report`, and the v2 `NotificationGroup` (each group of one).
+//! `admin.report`, and the v2 `NotificationGroup` with the
+//! `GroupedNotificationsResults` around it.
 
 use super::account::{account, AccountEntity};
 use super::status::{filtered_status, StatusEntity};
 use crate::ops::filters::Filters;
+use crate::ops::notification_groups::GroupData;
 use crate::state::AppState;
 use crate::store::notifications::Notification;
 use crate::store::Result;
@@ -50,10 +52,10 @@ pub struct NotificationEntity {
     pub report: Option<ReportEntity>,
 }
 
-/// Nothing is grouped yet, so every group is one notification and its
-/// key is Mastodon's key for ungrouped ones.
+/// The key of the group it belongs to, whatever the app groups (v1
+/// notifications carry it too).
 pub fn group_key(n: &Notification) -> String {
-    format!("ungrouped-{}", n.id)
+    crate::ops::notification_groups::group_key(n)
 }
 
 pub fn is_status_type(kind: &str) -> bool {
@@ -129,9 +131,14 @@ pub struct NotificationGroupEntity {
     #[serde(rename = "type")]
     pub kind: String,
     pub most_recent_notification_id: String,
-    pub page_min_id: String,
-    pub page_max_id: String,
-    pub latest_page_notification_at: String,
+    /// The three `page_*` fields come only with a page of groups, as on
+    /// Mastodon; a single group read by its key has none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page_min_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page_max_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latest_page_notification_at: Option<String>,
     pub sample_account_ids: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status_id: Option<String>,
@@ -139,41 +146,125 @@ pub struct NotificationGroupEntity {
     pub report: Option<ReportEntity>,
 }
 
+/// The few account fields an app needs for a row of avatars
+/// (`expand_accounts=partial_avatars`).
+#[derive(Serialize, Debug, Clone)]
+pub struct PartialAccountEntity {
+    pub id: String,
+    pub acct: String,
+    pub locked: bool,
+    pub bot: bool,
+    pub url: String,
+    pub avatar: String,
+    pub avatar_static: String,
+}
+
+impl From<&AccountEntity> for PartialAccountEntity {
+    fn from(a: &AccountEntity) -> Self {
+        PartialAccountEntity {
+            id: a.id.clone(),
+            acct: a.acct.clone(),
+            locked: a.locked,
+            bot: a.bot,
+            url: a.url.clone(),
+            avatar: a.avatar.clone(),
+            avatar_static: a.avatar_static.clone(),
+        }
+    }
+}
+
 /// `GroupedNotificationsResults`: groups, and each account and status
 /// they name, once.
 #[derive(Serialize, Debug, Clone, Default)]
 pub struct GroupedEntity {
     pub accounts: Vec<AccountEntity>,
+    /// Present only when the app asked for `partial_avatars`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub partial_accounts: Option<Vec<PartialAccountEntity>>,
     pub statuses: Vec<StatusEntity>,
     pub notification_groups: Vec<NotificationGroupEntity>,
 }
 
-/// Builds the grouped form from v1 entities (each a group of one).
-pub fn grouped(list: Vec<(Notification, NotificationEntity)>) -> GroupedEntity {
-    let mut out = GroupedEntity::default();
-    for (n, e) in list {
-        if !out.accounts.iter().any(|a| a.id == e.account.id) {
-            out.accounts.push(e.account.clone());
+/// One group as a response shows it: the notification standing for it
+/// (with its entity), its key, and what was gathered about the group
+/// (`None` for a group of one).
+pub struct Group {
+    pub n: Notification,
+    pub e: NotificationEntity,
+    pub key: String,
+    pub data: Option<GroupData>,
+}
+
+/// How a grouped response is shaped.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Shape {
+    /// A page of groups: the `page_*` fields are filled in.
+    pub paginated: bool,
+    /// `expand_accounts=partial_avatars`: only each group's first sample
+    /// account (and status authors) in full, the others partial.
+    pub partial: bool,
+}
+
+/// Builds the grouped form. Sample accounts that have vanished since are
+/// left out of `accounts` but keep their ids, as a deleted row would.
+pub fn grouped(state: &AppState, groups: Vec<Group>, shape: Shape) -> Result<GroupedEntity> {
+    let mut out = GroupedEntity {
+        partial_accounts: shape.partial.then(Vec::new),
+        ..Default::default()
+    };
+    let full = |out: &mut GroupedEntity, a: &AccountEntity| {
+        if !out.accounts.iter().any(|x| x.id == a.id) {
+            out.accounts.push(a.clone());
+        }
+    };
+    let mut partial: Vec<AccountEntity> = Vec::new();
+    for g in groups {
+        let Group { n, e, key, data } = g;
+        let (count, recent, samples, min_id) = match data {
+            Some(d) => (d.count, d.most_recent, d.sample_account_ids, d.page_min_id),
+            None => (1, n.clone(), vec![n.account_id], n.id),
+        };
+        for (i, id) in samples.iter().enumerate() {
+            let entity = if *id == n.account_id {
+                Some(e.account.clone())
+            } else {
+                state.store.account(*id)?.map(|a| account(&a, &state.urls))
+            };
+            match entity {
+                Some(a) if i == 0 || !shape.partial => full(&mut out, &a),
+                Some(a) => partial.push(a),
+                None => {}
+            }
         }
         if let Some(s) = &e.status {
             if !out.statuses.iter().any(|x| x.id == s.id) {
                 out.statuses.push(s.clone());
             }
+            full(&mut out, &s.account);
         }
         out.notification_groups.push(NotificationGroupEntity {
-            group_key: e.group_key.clone(),
-            notifications_count: 1,
+            group_key: key,
+            notifications_count: count,
             kind: e.kind.clone(),
-            most_recent_notification_id: e.id.clone(),
-            page_min_id: e.id.clone(),
-            page_max_id: e.id.clone(),
-            latest_page_notification_at: iso8601_ms(n.created_at_ms),
-            sample_account_ids: vec![e.account.id.clone()],
+            most_recent_notification_id: recent.id.to_string(),
+            page_min_id: shape.paginated.then(|| min_id.to_string()),
+            page_max_id: shape.paginated.then(|| recent.id.to_string()),
+            latest_page_notification_at: shape.paginated.then(|| iso8601_ms(recent.created_at_ms)),
+            sample_account_ids: samples.iter().map(|i| i.to_string()).collect(),
             status_id: e.status.as_ref().map(|s| s.id.clone()),
             report: e.report.clone(),
         });
     }
-    out
+    if let Some(list) = out.partial_accounts.as_mut() {
+        for a in partial {
+            let known =
+                out.accounts.iter().any(|x| x.id == a.id) || list.iter().any(|x| x.id == a.id);
+            if !known {
+                list.push(PartialAccountEntity::from(&a));
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// `{"count": N}` for the unread counters.
