@@ -33,6 +33,7 @@ pub mod follows;
 pub mod hiding;
 pub mod inbound;
 pub mod interactions;
+pub mod poll_ends;
 pub mod polls;
 pub mod statuses;
 
