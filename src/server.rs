@@ -153,6 +153,7 @@ impl Server {
             )),
             tokio::spawn(crate::federation::inbox_worker::run(state.clone())),
             tokio::spawn(crate::push::run(state.clone())),
+            tokio::spawn(crate::ops::poll_ends::run(state.clone())),
         ];
         let stopping = state.clone();
         let shutdown = async move {

@@ -625,3 +625,71 @@ async fn refused_actions_change_nothing() {
     }
     assert_eq!(status_count(&s), 1);
 }
+
+#[tokio::test]
+async fn a_poll_that_ended_while_the_server_was_stopped_is_announced_at_start() {
+    let s = TestServer::start().await;
+    let token = token(&s, "read write").await;
+    let api = Api {
+        s: &s,
+        token: token.clone(),
+    };
+    let st = post_status(
+        &api,
+        &[
+            ("status", "lunch?"),
+            ("poll[options][]", "soup"),
+            ("poll[options][]", "salad"),
+            ("poll[expires_in]", "300"),
+        ],
+    )
+    .await;
+    let id: u64 = st["id"].as_str().unwrap().parse().unwrap();
+    let dir = s.stop().await;
+
+    // While stopped, the poll's end passes: the API holds polls open for
+    // five minutes at least, so the test moves the end in the store.
+    {
+        let mut config = burrow::config::Config::default();
+        config.storage.cache_mib = 4;
+        let store = burrow::server::open_store(dir.path(), &config).unwrap();
+        let past = burrow::time_fmt::now_ms() - 1_000;
+        store
+            .transact(|tx| {
+                let mut s = tx.status(id)?.unwrap();
+                s.poll.as_mut().unwrap().expires_at_ms = Some(past);
+                tx.update_status(&s)
+            })
+            .unwrap();
+        store.flush_sync().unwrap();
+    }
+
+    let s = TestServer::start_in(dir, TestOptions::default()).await;
+    let api = Api { s: &s, token };
+    eventually("the poll's end is handled after the start", || {
+        s.state
+            .store
+            .notification_page(
+                burrow::store::timelines::Page {
+                    limit: 20,
+                    ..Default::default()
+                },
+                |n| n.kind == "poll",
+            )
+            .is_ok_and(|n| !n.is_empty())
+    })
+    .await;
+    let id = id.to_string();
+    let notes = api.json("/api/v1/notifications").await;
+    let polls: Vec<&Value> = notes
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["type"] == "poll")
+        .collect();
+    assert_eq!(polls.len(), 1, "one poll notification: {notes}");
+    assert_eq!(polls[0]["status"]["id"], id.as_str());
+    assert_eq!(polls[0]["account"]["username"], "alice");
+    let poll = api.json(&format!("/api/v1/polls/{id}")).await;
+    assert_eq!(poll["expired"], true);
+}

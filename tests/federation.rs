@@ -551,3 +551,150 @@ async fn a_rejected_follow_takes_the_account_out_of_every_list() {
     let in_lists = api.json(&format!("/api/v1/accounts/{bob_id}/lists")).await;
     assert_eq!(in_lists, serde_json::json!([]));
 }
+
+/// Moves a stored poll's end into the past. The API holds every poll open
+/// for at least five minutes; the store is how a test gets past that.
+fn end_poll_now(store: &burrow::store::Store, id: u64) {
+    let past = burrow::time_fmt::now_ms() - 1_000;
+    store
+        .transact(|tx| {
+            let mut s = tx.status(id)?.expect("the poll is stored");
+            s.poll.as_mut().expect("it has a poll").expires_at_ms = Some(past);
+            tx.update_status(&s)
+        })
+        .unwrap();
+}
+
+fn poll_notifications(s: &TestServer, status_id: u64) -> Vec<u64> {
+    s.state
+        .store
+        .notification_page(
+            Page {
+                limit: 40,
+                ..Default::default()
+            },
+            |n| n.kind == "poll" && n.status_id == Some(status_id),
+        )
+        .unwrap()
+        .into_iter()
+        .map(|n| n.account_id)
+        .collect()
+}
+
+#[tokio::test]
+async fn an_ended_poll_notifies_its_author_and_voters_and_shows_final_counts() {
+    let (a, b) = pair().await;
+    // bob follows alice, so her poll reaches him and he votes in it.
+    follow_accepted(&b, &format!("alice@{}", a.host)).await;
+    let poll = statuses::post(
+        &a.state,
+        statuses::NewStatus {
+            text: "cats or dogs?".into(),
+            visibility: Visibility::Public,
+            poll: Some(statuses::NewPoll {
+                options: vec!["cats".into(), "dogs".into()],
+                expires_in_secs: statuses::MIN_POLL_EXPIRY_SECS,
+                multiple: false,
+            }),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    eventually("the poll reaches bob", || {
+        b.state.store.status_by_uri(&poll.uri).unwrap().is_some()
+    })
+    .await;
+    let copy = b.state.store.status_by_uri(&poll.uri).unwrap().unwrap();
+    burrow::ops::polls::vote(&b.state, copy.id, &[1])
+        .await
+        .unwrap();
+    eventually("alice counts bob's vote", || {
+        a.state
+            .store
+            .status(poll.id)
+            .unwrap()
+            .unwrap()
+            .poll
+            .unwrap()
+            .voters_count
+            == 1
+    })
+    .await;
+    assert!(poll_notifications(&a, poll.id).is_empty(), "not ended yet");
+    assert!(poll_notifications(&b, copy.id).is_empty(), "not ended yet");
+
+    end_poll_now(&a.state.store, poll.id);
+    // The store changed under the server's feet: say so, as an operation
+    // would after its write.
+    let _ = a
+        .state
+        .events
+        .send(burrow::events::Event::StatusUpdated(poll.id));
+
+    eventually("alice is told her poll ended", || {
+        poll_notifications(&a, poll.id) == vec![poll.account_id]
+    })
+    .await;
+    // bob's copy gets the final counts and the end; bob, who voted, is
+    // told too, by his own server.
+    eventually("bob's copy has ended", || {
+        let p = b
+            .state
+            .store
+            .status(copy.id)
+            .unwrap()
+            .unwrap()
+            .poll
+            .unwrap();
+        p.expires_at_ms
+            .is_some_and(|e| e <= burrow::time_fmt::now_ms())
+    })
+    .await;
+    eventually("bob is told the poll he voted in ended", || {
+        poll_notifications(&b, copy.id) == vec![copy.account_id]
+    })
+    .await;
+    let bob_api = Api {
+        s: &b,
+        token: token(&b, "read").await,
+    };
+    let shown = bob_api.json(&format!("/api/v1/statuses/{}", copy.id)).await;
+    assert_eq!(shown["poll"]["expired"], true);
+    assert_eq!(shown["poll"]["votes_count"], 1);
+    // Mastodon gives voters_count for multiple-choice polls only.
+    assert_eq!(shown["poll"]["voters_count"], serde_json::Value::Null);
+    assert_eq!(shown["poll"]["options"][0]["votes_count"], 0);
+    assert_eq!(shown["poll"]["options"][1]["votes_count"], 1);
+    assert_eq!(shown["poll"]["own_votes"], serde_json::json!([1]));
+    assert_eq!(
+        shown["edited_at"],
+        serde_json::Value::Null,
+        "new counts are not an edit"
+    );
+    let notes = bob_api.json("/api/v1/notifications").await;
+    let copy_id = copy.id.to_string();
+    let kinds: Vec<&str> = notes
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["status"]["id"] == copy_id.as_str())
+        .map(|n| n["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, vec!["poll"]);
+
+    // The poll as alice's server serves it says it is closed.
+    let served: serde_json::Value = client()
+        .get(&poll.uri)
+        .header("accept", AP_ACCEPT)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(served["type"], "Question");
+    assert_eq!(served["closed"], served["endTime"]);
+    assert_eq!(served["votersCount"], 1);
+    assert_eq!(served["oneOf"][1]["replies"]["totalItems"], 1);
+}

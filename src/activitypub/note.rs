@@ -135,6 +135,11 @@ pub fn note(status: &Status, author: &Account, urls: &Urls, attachments: &[Attac
         doc[if poll.multiple { "anyOf" } else { "oneOf" }] = json!(options);
         if let Some(end) = poll.expires_at_ms {
             doc["endTime"] = json!(iso8601_ms(end));
+            // As Mastodon: an ended poll says so, with the end time, so
+            // peers show the final results without a clock of their own.
+            if end <= crate::time_fmt::now_ms() {
+                doc["closed"] = json!(iso8601_ms(end));
+            }
         }
         doc["votersCount"] = json!(poll.voters_count);
     }
@@ -151,4 +156,53 @@ pub fn note_document(
     let mut doc = note(status, author, urls, attachments);
     doc["@context"] = context();
     doc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::statuses::{Poll, PollOption};
+
+    fn question(end_ms: i64) -> Value {
+        let status = Status {
+            uri: "https://example.test/users/alice/statuses/1".into(),
+            poll: Some(Poll {
+                options: vec![
+                    PollOption {
+                        title: "tea".into(),
+                        votes: 2,
+                    },
+                    PollOption {
+                        title: "coffee".into(),
+                        votes: 1,
+                    },
+                ],
+                expires_at_ms: Some(end_ms),
+                voters_count: 3,
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let author = Account {
+            uri: "https://example.test/users/alice".into(),
+            ..Default::default()
+        };
+        note(&status, &author, &Urls::new("https://example.test"), &[])
+    }
+
+    #[test]
+    fn a_question_carries_counts_and_says_closed_only_once_ended() {
+        let now = crate::time_fmt::now_ms();
+        let open = question(now + 3_600_000);
+        assert_eq!(open["type"], "Question");
+        assert_eq!(open["endTime"], iso8601_ms(now + 3_600_000));
+        assert_eq!(open["votersCount"], 3);
+        assert_eq!(open["oneOf"][0]["replies"]["totalItems"], 2);
+        assert_eq!(open["oneOf"][1]["replies"]["totalItems"], 1);
+        assert!(open.get("closed").is_none());
+
+        let ended = question(now - 1_000);
+        assert_eq!(ended["closed"], iso8601_ms(now - 1_000));
+        assert_eq!(ended["endTime"], ended["closed"]);
+    }
 }

@@ -655,11 +655,18 @@ fn parse_poll(doc: &Value) -> Option<crate::store::statuses::Poll> {
             })
             .collect(),
         multiple,
-        expires_at_ms: doc
-            .get("endTime")
-            .or_else(|| doc.get("closed"))
-            .and_then(Value::as_str)
-            .and_then(parse_rfc3339_ms),
+        // As Mastodon reads it: `closed` (when it ended, or just `true`)
+        // overrides `endTime`, so a poll closed early shows as ended.
+        expires_at_ms: match doc.get("closed") {
+            Some(Value::String(t)) => parse_rfc3339_ms(t),
+            Some(Value::Bool(true)) => Some(now_ms()),
+            _ => None,
+        }
+        .or_else(|| {
+            doc.get("endTime")
+                .and_then(Value::as_str)
+                .and_then(parse_rfc3339_ms)
+        }),
         voters_count: doc.get("votersCount").and_then(Value::as_u64).unwrap_or(0),
         own_votes: vec![],
     })
@@ -692,6 +699,36 @@ async fn update(state: &AppState, actor: &Account, object: &Value) -> OpResult<(
     };
     let owner = owner_account(state)?;
     let fresh = parse_status(state, &doc, actor, &owner)?;
+    // A Question sent again with new counts (votes, or the poll's end) is
+    // not an edit, as Mastodon treats it: no revision, no "edited" mark.
+    let same_titles = |a: &Option<crate::store::statuses::Poll>,
+                       b: &Option<crate::store::statuses::Poll>| {
+        match (a, b) {
+            (Some(a), Some(b)) => a
+                .options
+                .iter()
+                .map(|o| &o.title)
+                .eq(b.options.iter().map(|o| &o.title)),
+            (None, None) => true,
+            _ => false,
+        }
+    };
+    if status.poll.is_some()
+        && fresh.content == status.content
+        && fresh.spoiler_text == status.spoiler_text
+        && fresh.sensitive == status.sensitive
+        && fresh.remote_media == status.remote_media
+        && same_titles(&fresh.poll, &status.poll)
+    {
+        if let (Some(old), Some(mut p)) = (&status.poll, fresh.poll) {
+            p.own_votes = old.own_votes.clone();
+            status.poll = Some(p);
+        }
+        state.store.transact(|tx| tx.update_status(&status))?;
+        durable(state).await?;
+        emit(state, Event::StatusUpdated(status.id));
+        return Ok(());
+    }
     status.revisions.push(Revision {
         content: status.content.clone(),
         spoiler_text: status.spoiler_text.clone(),

@@ -169,7 +169,11 @@ fn local_placement(s: &Status, owner_id: u64) -> Vec<String> {
 }
 
 /// Inboxes a status of the owner's is delivered to.
-fn audience(state: &AppState, s: &Status, parent_author: Option<u64>) -> OpResult<Vec<String>> {
+pub(crate) fn audience(
+    state: &AppState,
+    s: &Status,
+    parent_author: Option<u64>,
+) -> OpResult<Vec<String>> {
     let mut ids: Vec<u64> = s.mentions.iter().map(|m| m.account_id).collect();
     ids.extend(parent_author);
     let mut inboxes = outbox::account_inboxes(state, &ids)?;

@@ -3,7 +3,7 @@
 //! Create per chosen option, so remembering the choices is what keeps a
 //! repeated or replayed vote from being counted twice.
 
-use super::{index_key, Tx, T};
+use super::{index_key, Result, Store, Tx, T};
 
 type R<X> =
     std::result::Result<X, sled::transaction::ConflictableTransactionError<super::StoreError>>;
@@ -24,6 +24,21 @@ pub enum VoteOutcome {
     Refused,
     /// No such poll here.
     NoPoll,
+}
+
+impl Store {
+    /// The accounts that voted in the poll on `status_id`, in id order.
+    pub fn poll_voters(&self, status_id: u64) -> Result<Vec<u64>> {
+        let prefix = index_key("poll_vote", &[&status_id.to_be_bytes()]);
+        let mut out = Vec::new();
+        for kv in self.index.scan_prefix(&prefix) {
+            let (k, _) = kv?;
+            if k.len() == prefix.len() + 9 {
+                out.push(super::accounts::be_u64(&k[k.len() - 8..]));
+            }
+        }
+        Ok(out)
+    }
 }
 
 impl Tx<'_> {

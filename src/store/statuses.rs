@@ -208,6 +208,7 @@ impl Tx<'_> {
         if is_direct(s) {
             self.file_in_conversation(s)?;
         }
+        self.refile_poll_end(None, Some(s))?;
         Ok(())
     }
 
@@ -222,6 +223,8 @@ impl Tx<'_> {
     }
 
     pub fn update_status(&self, s: &Status) -> Result2<()> {
+        let old = self.status(s.id)?;
+        self.refile_poll_end(old.as_ref(), Some(s))?;
         self.put_rec(T::Statuses, &s.id.to_be_bytes(), s)
     }
 
@@ -229,6 +232,9 @@ impl Tx<'_> {
     /// tombstone for its URI.
     pub fn delete_status(&self, s: &Status) -> Result2<()> {
         let id = s.id.to_be_bytes();
+        // The stored copy holds the filed end time, whatever the caller read.
+        let stored = self.status(s.id)?;
+        self.refile_poll_end(Some(stored.as_ref().unwrap_or(s)), None)?;
         self.remove(T::Statuses, &id)?;
         self.remove(T::Index, &index_key("status_uri", &[s.uri.as_bytes()]))?;
         self.put(T::Index, &index_key("tombstone", &[s.uri.as_bytes()]), &[])?;
