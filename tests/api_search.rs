@@ -254,15 +254,7 @@ async fn featured_tags_are_kept_counted_and_federated() {
     assert_eq!(listed.json.as_array().unwrap().len(), 1);
     let tag = api.get("/api/v1/tags/rustlang").await;
     assert_eq!(tag.json["featuring"], true);
-    let collection: Value = client()
-        .get(s.url("/users/alice/collections/tags"))
-        .header("accept", "application/activity+json")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let collection = get_ap(&s.url("/users/alice/collections/tags")).await;
     let items = collection["orderedItems"]
         .as_array()
         .or(collection["items"].as_array())

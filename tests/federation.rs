@@ -684,15 +684,7 @@ async fn an_ended_poll_notifies_its_author_and_voters_and_shows_final_counts() {
     assert_eq!(kinds, vec!["poll"]);
 
     // The poll as alice's server serves it says it is closed.
-    let served: serde_json::Value = client()
-        .get(&poll.uri)
-        .header("accept", AP_ACCEPT)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let served = get_ap(&poll.uri).await;
     assert_eq!(served["type"], "Question");
     assert_eq!(served["closed"], served["endTime"]);
     assert_eq!(served["votersCount"], 1);

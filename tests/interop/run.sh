@@ -4,7 +4,7 @@
 # owner: the first follows the second, and they talk across the two.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-bin=target/debug/burrow
+bin="${CARGO_TARGET_DIR:-target}/debug/burrow"
 [ -x "$bin" ] || cargo build --quiet
 python3 -c "import mastodon" 2>/dev/null || pip install --quiet mastodon.py
 work=$(mktemp -d)
