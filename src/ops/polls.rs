@@ -29,12 +29,7 @@ pub async fn remote_vote(state: &AppState, voter: &Account, doc: &Value) -> OpRe
         .get("content")
         .and_then(Value::as_str)
         .is_some_and(|c| !c.trim().is_empty());
-    let parent = match doc.get("inReplyTo") {
-        Some(Value::String(s)) => Some(s.as_str()),
-        Some(v) => v.get("id").and_then(Value::as_str),
-        None => None,
-    };
-    let Some(parent) = parent else {
+    let Some(parent) = doc.get("inReplyTo").and_then(super::inbound::id_of) else {
         return Ok(false);
     };
     if has_content {
