@@ -141,6 +141,7 @@ fn field(html: &str, name: &str) -> String {
     html[start..start + html[start..].find('"').unwrap()]
         .replace("&#x2f;", "/")
         .replace("&#x27;", "'")
+        .replace("&#39;", "'")
         .replace("&quot;", "\"")
         .replace("&lt;", "<")
         .replace("&gt;", ">")

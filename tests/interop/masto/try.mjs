@@ -18,7 +18,7 @@ const authorizeUrl = `${base}/oauth/authorize?response_type=code&client_id=${enc
 const page = await (await fetch(authorizeUrl)).text();
 const form = new URLSearchParams();
 for (const m of page.matchAll(/<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"/g)) {
-  form.set(m[1], m[2].replaceAll("&amp;", "&").replaceAll("&quot;", '"').replaceAll("&#x27;", "'"));
+  form.set(m[1], m[2].replaceAll("&amp;", "&").replaceAll("&quot;", '"').replaceAll("&#x27;", "'").replaceAll("&#39;", "'"));
 }
 form.set("password", password);
 form.set("approve", "1");
