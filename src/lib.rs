@@ -11,6 +11,7 @@ pub mod content;
 pub mod crypto;
 pub mod events;
 pub mod federation;
+pub mod host;
 pub mod http;
 pub mod media;
 pub mod ops;

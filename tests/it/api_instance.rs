@@ -1,6 +1,6 @@
 //! What apps read about the server before anyone logs in.
 
-mod common;
+use crate::common;
 use common::*;
 use serde_json::Value;
 

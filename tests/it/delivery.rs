@@ -2,7 +2,7 @@
 //! activity arrives after retries, even with a restart of the sender in
 //! between (jobs live in the store, not in memory).
 
-mod common;
+use crate::common;
 use axum::routing::post;
 use burrow::store::accounts::Account;
 use burrow::store::relations::{Rel, Relation};

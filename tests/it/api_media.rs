@@ -1,7 +1,7 @@
 //! Media uploads through the Mastodon API: upload, describe, attach to a
 //! post, federate as a Document; bad and oversized files refused.
 
-mod common;
+use crate::common;
 use common::*;
 use serde_json::Value;
 

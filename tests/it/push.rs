@@ -2,7 +2,7 @@
 //! subscription API as apps use it, and a push service on loopback that
 //! receives, and decrypts, the owner's notifications.
 
-mod common;
+use crate::common;
 use axum::http::{HeaderMap, StatusCode};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;

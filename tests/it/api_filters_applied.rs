@@ -3,7 +3,7 @@
 //! timelines, notifications and live stream, while her own posts never
 //! are; once she blocks bob's server, bob disappears from her lists.
 
-mod common;
+use crate::common;
 use burrow::ops::{domain_blocks, statuses};
 use burrow::store::filters::{Filter, Keyword};
 use common::*;

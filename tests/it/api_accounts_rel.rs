@@ -3,8 +3,8 @@
 //! instances, follower lists with `Link` paging, follow requests, blocks,
 //! mutes, notes and domain blocks.
 
-mod api_client;
-mod common;
+use crate::api_client;
+use crate::common;
 use api_client::Api;
 use api_client::*;
 use burrow::store::accounts::Account;

@@ -1,8 +1,8 @@
 //! Lists, filters and the small endpoints apps call at start-up, through
 //! the API as an app logged in through OAuth uses them.
 
-mod api_client;
-mod common;
+use crate::api_client;
+use crate::common;
 use api_client::Api;
 use api_client::*;
 use burrow::events::Event;

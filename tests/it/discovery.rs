@@ -1,7 +1,7 @@
 //! Discovery as a Mastodon peer performs it: WebFinger, host-meta,
 //! NodeInfo, the actor document and its collections.
 
-mod common;
+use crate::common;
 use common::*;
 use serde_json::Value;
 

@@ -1,7 +1,7 @@
 //! The owner's own account through the API: verify_credentials and
 //! update_credentials, as apps send them (form, JSON, multipart).
 
-mod common;
+use crate::common;
 use common::*;
 use serde_json::{json, Value};
 

@@ -2,7 +2,7 @@
 //! alice and favourites her post; alice's app lists, filters, reads one,
 //! dismisses and clears them; read markers travel between apps.
 
-mod common;
+use crate::common;
 use burrow::ops::{interactions, statuses};
 use common::*;
 use serde_json::{json, Value};

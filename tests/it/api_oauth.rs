@@ -2,7 +2,7 @@
 //! in a browser, approve with the password, follow the redirect, exchange
 //! the code (with PKCE), use, refresh and revoke the token.
 
-mod common;
+use crate::common;
 use base64::Engine;
 use common::*;
 use serde_json::{json, Value};

@@ -1,7 +1,7 @@
 //! Media uploads: stored through the operation, served over HTTP as the
 //! images they are, kept across restarts, swept when never attached.
 
-mod common;
+use crate::common;
 
 use burrow::ops::media;
 use burrow::ops::OpError;

@@ -2,8 +2,8 @@
 //! hashtags (resolving handles and URLs on other servers), and
 //! `/api/v1/accounts/search` for autocompletion.
 
-mod api_client;
-mod common;
+use crate::api_client;
+use crate::common;
 use api_client::Api;
 use api_client::*;
 use burrow::ops::statuses::{self, NewStatus};

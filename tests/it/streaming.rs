@@ -3,7 +3,7 @@
 //! favourites arriving from another instance, and only the streams it
 //! subscribed to.
 
-mod common;
+use crate::common;
 use burrow::ops::{interactions, statuses};
 use common::*;
 use futures_util::{SinkExt, StreamExt};

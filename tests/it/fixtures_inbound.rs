@@ -1,7 +1,7 @@
 //! Payloads in the shapes Mastodon, GoToSocial, Pleroma and Misskey send
 //! (tests/fixtures/), parsed and applied through the inbound operations.
 
-mod common;
+use crate::common;
 use burrow::ops::inbound;
 use burrow::store::accounts::Account;
 use burrow::store::relations::{Rel, Relation};

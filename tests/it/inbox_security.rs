@@ -1,7 +1,7 @@
 //! Hostile and broken inbound requests: each is refused (401/413) or
 //! dropped, and nothing reaches the store.
 
-mod common;
+use crate::common;
 use burrow::crypto::keys::{seeded_pkcs8, SigningKey};
 use burrow::federation::signatures::sign_request;
 use common::*;

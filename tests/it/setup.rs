@@ -1,7 +1,7 @@
 //! A server without an owner: everything says so, until the owner opens
 //! the one-time setup link and creates their account.
 
-mod common;
+use crate::common;
 use burrow::ops::setup::check_password;
 use common::*;
 use serde_json::Value;

@@ -1,7 +1,7 @@
 //! Remote actors as real servers publish them (fixtures from Mastodon,
 //! GoToSocial, Pleroma, Akkoma, Misskey), and fetching one over HTTP.
 
-mod common;
+use crate::common;
 use burrow::federation::actors::{self, parse_actor, upsert_actor, ActorError};
 use burrow::store::Store;
 use common::*;

@@ -1,7 +1,7 @@
 //! Two Burrow instances federating over loopback: follows, posts with
 //! every visibility, replies, likes, boosts, edits, deletes, blocks.
 
-mod common;
+use crate::common;
 use burrow::ops::{follows, interactions, statuses};
 use burrow::store::relations::Rel;
 use burrow::store::statuses::Visibility;

@@ -1,7 +1,7 @@
 //! The web UI over real HTTP: what visitors see (and never see), and the
 //! owner logging in and acting through plain forms.
 
-mod common;
+use crate::common;
 use burrow::ops::{follows, profile, statuses};
 use burrow::store::relations::{Rel, StatusRel};
 use burrow::store::statuses::Visibility;

@@ -1,7 +1,7 @@
 //! Reading timelines as apps do: pages of 20 newest first, cursors that
 //! move strictly, `Link` headers to follow, filters kept across pages.
 
-mod common;
+use crate::common;
 use burrow::ops::statuses::{post, NewStatus};
 use burrow::store::statuses::Visibility;
 use common::*;

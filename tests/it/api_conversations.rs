@@ -3,7 +3,7 @@
 //! `/api/v1/conversations` and the `direct` stream, and can read, remove
 //! and page them.
 
-mod common;
+use crate::common;
 use burrow::ops::statuses::{self, NewStatus};
 use burrow::store::statuses::{Status, Visibility};
 use common::*;

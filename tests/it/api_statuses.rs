@@ -1,7 +1,7 @@
 //! An app posting, reading, editing and deleting statuses, threading
 //! replies, and favouriting, boosting, bookmarking and pinning them.
 
-mod common;
+use crate::common;
 use common::*;
 use serde_json::{json, Value};
 

@@ -2,7 +2,7 @@
 //! owner's key, the other fetches the signer's actor over HTTP and
 //! checks the signature; rotated keys are refetched, but not too often.
 
-mod common;
+use crate::common;
 use axum::extract::State;
 use axum::http::{header, Uri};
 use axum::response::{IntoResponse, Response};
