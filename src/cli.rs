@@ -131,8 +131,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
 /// Async worker threads: two serve one person well and keep thread
 /// stacks (and memory) few, whatever the number of cores.
 pub const WORKER_THREADS: usize = 2;
-/// Threads for blocking work (argon2, RSA, file I/O). Each argon2 check
-/// holds 19 MiB, so this also caps that memory; tokio's default is 512.
+/// Threads for blocking work (argon2, RSA, file I/O); tokio's default is
+/// 512. Password checks among them run one at a time (`crypto::password`).
 pub const MAX_BLOCKING_THREADS: usize = 8;
 
 fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
