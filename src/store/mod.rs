@@ -114,6 +114,27 @@ pub struct Store {
     pub(crate) queue_inbox: sled::Tree,
     pub(crate) objects_cache: sled::Tree,
     ids: std::sync::Arc<IdGen>,
+    flusher: std::sync::Arc<Flusher>,
+}
+
+/// Flushes run one at a time, and writers that ask while one runs share
+/// the next (group commit).
+///
+/// Why not sled's `flush_async` per writer: in sled 0.34 each call takes
+/// a thread of sled's small I/O pool and waits there for log writes that
+/// need that same pool, so a burst of concurrent flushes (sixteen inbox
+/// posts at once were enough) deadlocks the whole database for good.
+/// One flush in flight at a time cannot exhaust the pool, and sharing it
+/// means a burst of N acknowledgements costs about two flushes, not N:
+/// fewer disk writes too.
+#[derive(Default)]
+struct Flusher {
+    /// Flushes asked for so far: each caller takes the next number after
+    /// its writes are done.
+    asked: std::sync::atomic::AtomicU64,
+    /// Held while a flush runs; holds the highest number the finished
+    /// flushes covered.
+    covered: tokio::sync::Mutex<u64>,
 }
 
 impl Store {
@@ -157,6 +178,7 @@ impl Store {
             queue_inbox: t("queue_inbox")?,
             objects_cache: t("objects_cache")?,
             ids: std::sync::Arc::new(IdGen::default()),
+            flusher: std::sync::Arc::default(),
             db,
         };
         meta::migrate(&store)?;
@@ -172,7 +194,20 @@ impl Store {
     /// Makes every write so far durable. Called before acknowledging any
     /// write a person or a peer relies on.
     pub async fn flush(&self) -> Result<()> {
-        self.db.flush_async().await?;
+        use std::sync::atomic::Ordering::SeqCst;
+        let ticket = self.flusher.asked.fetch_add(1, SeqCst) + 1;
+        let mut covered = self.flusher.covered.lock().await;
+        if *covered >= ticket {
+            // A flush that began after our writes has finished.
+            return Ok(());
+        }
+        // Everyone who has a number by now wrote before this flush starts.
+        let covers = self.flusher.asked.load(SeqCst);
+        let db = self.db.clone();
+        tokio::task::spawn_blocking(move || db.flush())
+            .await
+            .map_err(|e| StoreError::Conflict(format!("the flush task failed: {e}")))??;
+        *covered = covers;
         Ok(())
     }
 
@@ -203,4 +238,52 @@ pub fn index_key(prefix: &str, parts: &[&[u8]]) -> Vec<u8> {
         k.extend_from_slice(p);
     }
     k
+}
+
+#[cfg(test)]
+mod flush_tests {
+    use super::Store;
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    /// Many writers acknowledging at once (a burst of inbox posts, a
+    /// busy owner) each ask for a flush. sled 0.34's `flush_async`
+    /// deadlocks its own I/O thread pool when enough of those run
+    /// together; the store must hand them out one at a time.
+    #[test]
+    fn concurrent_flushes_all_finish() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), 4 << 20).unwrap();
+        let (done, finished) = mpsc::channel();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                let mut tasks = vec![];
+                for i in 0..64u32 {
+                    let s = store.clone();
+                    tasks.push(tokio::spawn(async move {
+                        for j in 0..20u32 {
+                            s.objects_cache
+                                .insert(format!("k{i}-{j}"), vec![7u8; 2048])
+                                .unwrap();
+                            s.flush().await.unwrap();
+                        }
+                    }));
+                }
+                for t in tasks {
+                    t.await.unwrap();
+                }
+            });
+            let _ = done.send(());
+        });
+        // A deadlock blocks the runtime's own timers, so wait from here.
+        assert!(
+            finished.recv_timeout(Duration::from_secs(120)).is_ok(),
+            "concurrent flushes never finished: the store deadlocked"
+        );
+    }
 }
