@@ -40,11 +40,17 @@ fn uris(v: Option<&Value>) -> Vec<String> {
     }
 }
 
-fn notify(state: &AppState, kind: &str, from: u64, status: Option<u64>) -> OpResult<()> {
+/// A notification from `from`, unless the owner mutes or blocks them.
+fn notification(
+    state: &AppState,
+    kind: &str,
+    from: u64,
+    status: Option<u64>,
+) -> OpResult<Option<Notification>> {
     if state.store.has_relation(Rel::Muting, from)?
         || state.store.has_relation(Rel::Blocking, from)?
     {
-        return Ok(());
+        return Ok(None);
     }
     let mut n = Notification {
         id: state.store.next_id(),
@@ -55,6 +61,13 @@ fn notify(state: &AppState, kind: &str, from: u64, status: Option<u64>) -> OpRes
         ..Default::default()
     };
     super::notification_groups::assign(&state.store, &mut n)?;
+    Ok(Some(n))
+}
+
+fn notify(state: &AppState, kind: &str, from: u64, status: Option<u64>) -> OpResult<()> {
+    let Some(n) = notification(state, kind, from, status)? else {
+        return Ok(());
+    };
     if state.store.transact(|tx| tx.notify(&n))? {
         emit(state, Event::Notification(n.id));
     }
@@ -899,7 +912,10 @@ async fn block(state: &AppState, actor: &Account, object: &Value) -> OpResult<()
 }
 
 /// Move: the old account (the signer) points at a new one, which must
-/// list the old in `alsoKnownAs`; the owner's follow moves along.
+/// list the old in `alsoKnownAs`; the owner's follow moves along. All of
+/// it (the old account's `movedTo`, the Undo to the old, the Follow of
+/// the new, the notification) is one transaction: a Move that can't be
+/// finished changes nothing.
 async fn moved(state: &AppState, actor: &Account, act: &Value) -> OpResult<()> {
     if act.get("object").and_then(id_of) != Some(actor.uri.as_str()) {
         return Err(OpError::Invalid("a Move must move its own actor".into()));
@@ -912,20 +928,61 @@ async fn moved(state: &AppState, actor: &Account, act: &Value) -> OpResult<()> {
             "the Move target could not be fetched".into(),
         ));
     };
-    if !target.also_known_as.iter().any(|a| a == &actor.uri) {
+    if target.id == actor.id || !target.also_known_as.iter().any(|a| a == &actor.uri) {
         return Err(OpError::Forbidden(
             "the Move target does not list the old account in alsoKnownAs".into(),
         ));
     }
+    let owner = owner_account(state)?;
     let mut old = actor.clone();
     old.moved_to = Some(target.uri.clone());
-    state.store.put_account(&old)?;
-    if state.store.has_relation(Rel::Following, actor.id)? {
-        super::follows::unfollow(state, actor.id).await?;
-        super::follows::follow(state, target.id, Default::default()).await?;
-        notify(state, "move", actor.id, None)?;
+    let moving = state.store.has_relation(Rel::Following, actor.id)?;
+    let (changes, note) = if moving {
+        if state.store.has_relation(Rel::Blocking, target.id)?
+            || state.store.has_relation(Rel::BlockedBy, target.id)?
+            || super::hiding::domain_hidden(state, target.id)?
+        {
+            return Err(OpError::Forbidden(format!(
+                "the owner's follow can't move to {}: a block is in place",
+                target.uri
+            )));
+        }
+        let options = state
+            .store
+            .relation(Rel::Following, actor.id)?
+            .map(|r| super::follows::FollowOptions {
+                reblogs: r.reblogs,
+                notify: r.notify,
+            })
+            .unwrap_or_default();
+        let ended = super::follows::FollowChange::unfollow(state, &owner, actor)?;
+        let begun = super::follows::FollowChange::follow(state, &owner, &target, options)?;
+        (
+            ended.into_iter().chain([begun]).collect(),
+            notification(state, "move", actor.id, None)?,
+        )
+    } else {
+        (vec![], None)
+    };
+    let jobs: Vec<_> = changes
+        .iter()
+        .flat_map(|c: &super::follows::FollowChange| c.jobs.iter().cloned())
+        .collect();
+    let notified = commit(state, &jobs, |tx| {
+        tx.put_account(&old)?;
+        for c in &changes {
+            c.write(tx, owner.id)?;
+        }
+        match &note {
+            Some(n) => tx.notify(n),
+            None => Ok(false),
+        }
+    })
+    .await?;
+    if let (true, Some(n)) = (notified, note) {
+        emit(state, Event::Notification(n.id));
     }
-    durable(state).await
+    Ok(())
 }
 
 /// A report about the owner's posts: kept as a notification the owner sees.

@@ -3,7 +3,7 @@
 //! Keyed by id in `accounts`; the `index` tree maps `account_uri \0 URI`
 //! and `acct \0 user@host` (lower case) to the id.
 
-use super::{codec, index_key, Result, Store};
+use super::{codec, index_key, Result, Store, Tx, TxResult, T};
 use serde::{Deserialize, Serialize};
 
 /// A profile field (`PropertyValue` in ActivityPub, `fields` in the API).
@@ -122,6 +122,25 @@ impl Store {
             Some(o) => self.account(o.account_id),
             None => Ok(None),
         }
+    }
+}
+
+impl Tx<'_> {
+    /// `Store::put_account` as one step of a larger transaction (a Move
+    /// marks the old account and moves the owner's follow together).
+    pub fn put_account(&self, account: &Account) -> TxResult<()> {
+        let id = account.id.to_be_bytes();
+        self.put_rec(T::Accounts, &id, account)?;
+        self.put(
+            T::Index,
+            &index_key("account_uri", &[account.uri.as_bytes()]),
+            &id,
+        )?;
+        self.put(
+            T::Index,
+            &index_key("acct", &[account.acct_key().as_bytes()]),
+            &id,
+        )
     }
 }
 
