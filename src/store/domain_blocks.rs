@@ -72,8 +72,8 @@ impl Store {
     /// dot, an IDN in Unicode) into that form, so they match again; two
     /// spellings of one domain become one block. Returns how many changed.
     pub(super) fn normalize_domain_blocks(&self) -> Result<usize> {
-        let mut prefix = block_key("");
-        prefix.pop();
+        // `domain_block \0`: the blocks, not the ordered list beside them.
+        let prefix = block_key("");
         let mut found = Vec::new();
         for kv in self.relations.scan_prefix(&prefix) {
             let (k, _) = kv?;
