@@ -36,7 +36,7 @@ pub fn parse_actor(doc: &Value, now_ms: i64) -> Result<Account, ActorError> {
     // The account's domain (its `acct`, what domain blocks match) is the
     // host in its one written form.
     let domain = crate::host::of_url(id)
-        .ok_or_else(|| invalid(format!("id `{id}` is not an http(s) URL with a host")))?;
+        .ok_or_else(|| invalid(format!("id `{id}` is not a URL with an http or https host")))?;
     let kind = str_at(doc, "type").unwrap_or_default();
     if !ACTOR_TYPES.contains(&kind) {
         return Err(invalid(format!("type `{kind}` is not an actor type")));
