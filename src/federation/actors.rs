@@ -33,12 +33,10 @@ fn invalid(what: impl Into<String>) -> ActorError {
 /// Reads an actor document into an `Account` (id 0: not stored yet).
 pub fn parse_actor(doc: &Value, now_ms: i64) -> Result<Account, ActorError> {
     let id = str_at(doc, "id").ok_or_else(|| invalid("no id"))?;
-    let uri = url::Url::parse(id).map_err(|_| invalid(format!("id `{id}` is not a URL")))?;
-    let domain = match (uri.host_str(), uri.port()) {
-        (Some(h), Some(p)) => format!("{h}:{p}"),
-        (Some(h), None) => h.to_string(),
-        _ => return Err(invalid(format!("id `{id}` has no host"))),
-    };
+    // The account's domain (its `acct`, what domain blocks match) is the
+    // host in its one written form.
+    let domain = crate::host::of_url(id)
+        .ok_or_else(|| invalid(format!("id `{id}` is not a URL with an http or https host")))?;
     let kind = str_at(doc, "type").unwrap_or_default();
     if !ACTOR_TYPES.contains(&kind) {
         return Err(invalid(format!("type `{kind}` is not an actor type")));

@@ -74,16 +74,6 @@ struct HostState {
     paused_until_ms: i64,
 }
 
-fn host_of(inbox: &str) -> String {
-    url::Url::parse(inbox)
-        .ok()
-        .and_then(|u| {
-            u.host_str()
-                .map(|h| format!("{h}:{}", u.port_or_known_default().unwrap_or(0)))
-        })
-        .unwrap_or_default()
-}
-
 /// Runs forever; spawn it once at start-up.
 pub async fn run(state: AppState, transport: Transport) {
     let hosts: Arc<Mutex<HashMap<String, HostState>>> = Arc::default();
@@ -143,7 +133,18 @@ async fn attempt(
     key: QueueKey,
     mut job: DeliveryJob,
 ) {
-    let host = host_of(&job.inbox);
+    let host = crate::host::of_url(&job.inbox).unwrap_or_default();
+    let push = matches!(job.kind, crate::store::queue::JobKind::Push { .. });
+    // A job queued before the owner blocked its domain is dropped here:
+    // nothing ever reaches a blocked server. (Push services are the
+    // owner's own choice, not peers.)
+    if !push && matches!(state.store.is_domain_blocked(&host), Ok(true)) {
+        tracing::info!("not delivering to {}: its domain is blocked", job.inbox);
+        if let Err(e) = state.store.finish_delivery(key) {
+            tracing::error!("delivery queue write failed: {e}");
+        }
+        return;
+    }
     let now = now_ms();
     if job.first_attempt_ms == 0 {
         job.first_attempt_ms = now;
@@ -156,7 +157,7 @@ async fn attempt(
         .unwrap_or(0);
     let outcome = if paused_until > now {
         Outcome::Retry(format!("{host} is paused after repeated failures"))
-    } else if matches!(job.kind, crate::store::queue::JobKind::Push { .. }) {
+    } else if push {
         // Push services are not inboxes: unsigned, VAPID, their own
         // meaning for 404 and 410.
         crate::push::deliver::attempt(state, &job).await

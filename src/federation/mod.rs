@@ -7,6 +7,7 @@ pub mod delivery;
 pub mod fetcher;
 pub mod inbox_worker;
 pub mod keys;
+pub mod origin;
 pub mod outbox;
 pub mod signatures;
 

@@ -33,7 +33,8 @@ pub fn account_inboxes(state: &AppState, ids: &[u64]) -> Result<Vec<String>> {
     Ok(out)
 }
 
-/// One job per distinct inbox (never our own), each with a fresh id.
+/// One job per distinct inbox (never our own, never on a blocked
+/// domain), each with a fresh id.
 pub fn jobs(
     state: &AppState,
     activity: &serde_json::Value,
@@ -46,6 +47,10 @@ pub fn jobs(
     inboxes
         .into_iter()
         .filter(|i| !i.is_empty() && !i.starts_with(&own))
+        .filter(|i| {
+            let host = crate::host::of_url(i).unwrap_or_default();
+            !matches!(state.store.is_domain_blocked(&host), Ok(true))
+        })
         .map(|inbox| DeliveryJob {
             id: state.store.next_id(),
             inbox,

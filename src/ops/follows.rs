@@ -8,6 +8,7 @@ use crate::federation::outbox;
 use crate::state::AppState;
 use crate::store::accounts::Account;
 use crate::store::relations::{Rel, Relation};
+use crate::store::TxResult;
 use crate::time_fmt::now_ms;
 use serde_json::json;
 
@@ -68,23 +69,8 @@ pub async fn follow(state: &AppState, id: u64, opts: FollowOptions) -> OpResult<
         durable(state).await?;
         return Ok(them);
     }
-    let rid = state.store.next_id();
-    let follow_id = activity::activity_id(&owner, "follows", rid);
-    let doc = activity::simple("Follow", follow_id.clone(), &owner, &them.uri, None);
-    let jobs = outbox::jobs(state, &doc, outbox::account_inboxes(state, &[id])?);
-    let r = Relation {
-        id: rid,
-        activity_uri: follow_id,
-        created_at_ms: now_ms(),
-        reblogs: opts.reblogs,
-        notify: opts.notify,
-        ..Default::default()
-    };
-    commit(state, &jobs, |tx| {
-        tx.set_relation(owner.id, Rel::Requested, id, &r)?;
-        Ok(())
-    })
-    .await?;
+    let f = FollowChange::follow(state, &owner, &them, opts)?;
+    commit(state, &f.jobs, |tx| f.write(tx, owner.id)).await?;
     Ok(them)
 }
 
@@ -92,31 +78,97 @@ pub async fn follow(state: &AppState, id: u64, opts: FollowOptions) -> OpResult<
 pub async fn unfollow(state: &AppState, id: u64) -> OpResult<Account> {
     let owner = owner_account(state)?;
     let them = target(state, id, &owner)?;
-    let old = state
-        .store
-        .relation(Rel::Following, id)?
-        .or(state.store.relation(Rel::Requested, id)?);
-    let Some(old) = old else { return Ok(them) };
-    let follow = activity::simple("Follow", old.activity_uri.clone(), &owner, &them.uri, None);
-    let undo = activity::respond(
-        "Undo",
-        format!("{}/undo", old.activity_uri),
-        &owner,
-        follow,
-        &them.uri,
-    );
-    let jobs = outbox::jobs(state, &undo, outbox::account_inboxes(state, &[id])?);
-    // Lists hold only followed accounts (see `ops::lists::add_accounts`);
-    // like Mastodon, ending the follow takes the account out of them.
-    let lists = state.store.lists_for_account(id)?;
-    commit(state, &jobs, |tx| {
-        tx.remove_relation(owner.id, Rel::Following, id)?;
-        tx.remove_relation(owner.id, Rel::Requested, id)?;
-        tx.remove_from_lists(id, &lists)?;
-        Ok(())
-    })
-    .await?;
+    let Some(f) = FollowChange::unfollow(state, &owner, &them)? else {
+        return Ok(them);
+    };
+    commit(state, &f.jobs, |tx| f.write(tx, owner.id)).await?;
     Ok(them)
+}
+
+/// A follow begun or ended, worked out before anything is written: what
+/// the owner's relations become and what is sent. `follow` and
+/// `unfollow` commit one alone; an inbound Move commits an end and a
+/// beginning in one transaction with its other writes.
+pub(crate) struct FollowChange {
+    account: u64,
+    /// The new request, or `None` when the follow ends.
+    request: Option<Relation>,
+    /// Lists the account leaves when the follow ends.
+    lists: Vec<u64>,
+    pub(crate) jobs: Vec<crate::store::queue::DeliveryJob>,
+}
+
+impl FollowChange {
+    /// A Follow of `them`, pending until their server accepts.
+    pub(crate) fn follow(
+        state: &AppState,
+        owner: &Account,
+        them: &Account,
+        opts: FollowOptions,
+    ) -> OpResult<FollowChange> {
+        let rid = state.store.next_id();
+        let follow_id = activity::activity_id(owner, "follows", rid);
+        let doc = activity::simple("Follow", follow_id.clone(), owner, &them.uri, None);
+        let jobs = outbox::jobs(state, &doc, outbox::account_inboxes(state, &[them.id])?);
+        Ok(FollowChange {
+            account: them.id,
+            request: Some(Relation {
+                id: rid,
+                activity_uri: follow_id,
+                created_at_ms: now_ms(),
+                reblogs: opts.reblogs,
+                notify: opts.notify,
+                ..Default::default()
+            }),
+            lists: vec![],
+            jobs,
+        })
+    }
+
+    /// The end of the owner's follow (or request) of `them`, with the
+    /// Undo their server is sent; `None` when there is none.
+    pub(crate) fn unfollow(
+        state: &AppState,
+        owner: &Account,
+        them: &Account,
+    ) -> OpResult<Option<FollowChange>> {
+        let old = state
+            .store
+            .relation(Rel::Following, them.id)?
+            .or(state.store.relation(Rel::Requested, them.id)?);
+        let Some(old) = old else { return Ok(None) };
+        let follow = activity::simple("Follow", old.activity_uri.clone(), owner, &them.uri, None);
+        let undo = activity::respond(
+            "Undo",
+            format!("{}/undo", old.activity_uri),
+            owner,
+            follow,
+            &them.uri,
+        );
+        let jobs = outbox::jobs(state, &undo, outbox::account_inboxes(state, &[them.id])?);
+        Ok(Some(FollowChange {
+            account: them.id,
+            request: None,
+            // Lists hold only followed accounts (see `ops::lists::add_accounts`);
+            // like Mastodon, ending the follow takes the account out of them.
+            lists: state.store.lists_for_account(them.id)?,
+            jobs,
+        }))
+    }
+
+    /// The change's writes, inside the caller's transaction.
+    pub(crate) fn write(&self, tx: &crate::store::Tx, owner_id: u64) -> TxResult<()> {
+        match &self.request {
+            Some(r) => tx
+                .set_relation(owner_id, Rel::Requested, self.account, r)
+                .map(|_| ()),
+            None => {
+                tx.remove_relation(owner_id, Rel::Following, self.account)?;
+                tx.remove_relation(owner_id, Rel::Requested, self.account)?;
+                tx.remove_from_lists(self.account, &self.lists)
+            }
+        }
+    }
 }
 
 /// The Follow activity they sent us, rebuilt from what we kept.

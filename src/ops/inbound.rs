@@ -1,12 +1,13 @@
 //! What peers do to us: each verified inbound activity becomes one of
 //! these operations. The caller (the inbox worker) has already checked
-//! the signature and that the signer is the activity's actor; the rules
-//! here check everything else (object origin, who may do what).
+//! the signature and that the signer is the activity's actor; who may
+//! speak for which object is asked of `federation::origin`, and the rules
+//! here check the rest (what each verb may change).
 
 use super::{commit, durable, emit, owner_account, OpError, OpResult};
 use crate::activitypub::{activity, PUBLIC};
 use crate::events::Event;
-use crate::federation::{self, outbox};
+use crate::federation::{self, origin, outbox};
 use crate::state::AppState;
 use crate::store::accounts::Account;
 use crate::store::notifications::Notification;
@@ -19,31 +20,12 @@ use serde_json::Value;
 /// How many ancestors of a reply are fetched to complete a thread.
 pub const MAX_THREAD_DEPTH: usize = 8;
 
-/// The id of an embedded object or a bare URI.
-pub fn id_of(v: &Value) -> Option<&str> {
-    match v {
-        Value::String(s) => Some(s),
-        Value::Object(o) => o.get("id").and_then(Value::as_str),
-        _ => None,
-    }
-}
+pub use crate::federation::origin::id_of;
+/// Host (with a non-default port) of a URL, in the one normalised form.
+pub use crate::host::of_url as host_of;
 
 fn kind_of(v: &Value) -> &str {
     v.get("type").and_then(Value::as_str).unwrap_or("")
-}
-
-/// Host (with port) of a URL, for origin checks.
-pub fn host_of(url: &str) -> Option<String> {
-    let u = url::Url::parse(url).ok()?;
-    let h = u.host_str()?.to_ascii_lowercase();
-    Some(match u.port() {
-        Some(p) => format!("{h}:{p}"),
-        None => h,
-    })
-}
-
-fn same_origin(a: &str, b: &str) -> bool {
-    matches!((host_of(a), host_of(b)), (Some(x), Some(y)) if x == y)
 }
 
 /// Strings of a `to`/`cc`-like field (string or array).
@@ -58,11 +40,17 @@ fn uris(v: Option<&Value>) -> Vec<String> {
     }
 }
 
-fn notify(state: &AppState, kind: &str, from: u64, status: Option<u64>) -> OpResult<()> {
+/// A notification from `from`, unless the owner mutes or blocks them.
+fn notification(
+    state: &AppState,
+    kind: &str,
+    from: u64,
+    status: Option<u64>,
+) -> OpResult<Option<Notification>> {
     if state.store.has_relation(Rel::Muting, from)?
         || state.store.has_relation(Rel::Blocking, from)?
     {
-        return Ok(());
+        return Ok(None);
     }
     let mut n = Notification {
         id: state.store.next_id(),
@@ -73,6 +61,13 @@ fn notify(state: &AppState, kind: &str, from: u64, status: Option<u64>) -> OpRes
         ..Default::default()
     };
     super::notification_groups::assign(&state.store, &mut n)?;
+    Ok(Some(n))
+}
+
+fn notify(state: &AppState, kind: &str, from: u64, status: Option<u64>) -> OpResult<()> {
+    let Some(n) = notification(state, kind, from, status)? else {
+        return Ok(());
+    };
     if state.store.transact(|tx| tx.notify(&n))? {
         emit(state, Event::Notification(n.id));
     }
@@ -85,7 +80,7 @@ pub async fn process(state: &AppState, actor: &Account, act: &Value) -> OpResult
     match kind_of(act) {
         "Follow" => follow(state, actor, act).await,
         "Accept" => accept(state, actor, &object).await,
-        "Reject" => reject(state, actor).await,
+        "Reject" => reject(state, actor, &object).await,
         "Undo" => undo(state, actor, &object).await,
         "Create" => create(state, actor, &object).await,
         "Update" => update(state, actor, &object).await,
@@ -157,18 +152,10 @@ async fn follow(state: &AppState, actor: &Account, act: &Value) -> OpResult<()> 
 
 async fn accept(state: &AppState, actor: &Account, object: &Value) -> OpResult<()> {
     let owner = owner_account(state)?;
-    // An Accept answers our Follow: either embedded or by id.
-    if !object.is_string() && kind_of(object) != "Follow" {
-        return Ok(());
-    }
     let Some(r) = state.store.relation(Rel::Requested, actor.id)? else {
         return Ok(());
     };
-    if let Some(id) = id_of(object) {
-        if id != r.activity_uri && !object.is_object() {
-            return Ok(());
-        }
-    }
+    origin::answers_owner_follow(actor, &owner, &r, object)?;
     state.store.transact(|tx| {
         tx.remove_relation(owner.id, Rel::Requested, actor.id)?;
         tx.set_relation(owner.id, Rel::Following, actor.id, &r)?;
@@ -177,8 +164,16 @@ async fn accept(state: &AppState, actor: &Account, object: &Value) -> OpResult<(
     durable(state).await
 }
 
-async fn reject(state: &AppState, actor: &Account) -> OpResult<()> {
+async fn reject(state: &AppState, actor: &Account, object: &Value) -> OpResult<()> {
     let owner = owner_account(state)?;
+    let sent = match state.store.relation(Rel::Requested, actor.id)? {
+        Some(r) => r,
+        None => match state.store.relation(Rel::Following, actor.id)? {
+            Some(r) => r,
+            None => return Ok(()),
+        },
+    };
+    origin::answers_owner_follow(actor, &owner, &sent, object)?;
     // Lists hold only followed accounts; a refused (or withdrawn) follow
     // takes the account out of them, as the owner's own unfollow does.
     let lists = state.store.lists_for_account(actor.id)?;
@@ -191,12 +186,19 @@ async fn reject(state: &AppState, actor: &Account) -> OpResult<()> {
     durable(state).await
 }
 
+/// Takes back something the signer did. Every branch first asks
+/// `origin` whether the wrapped activity is the signer's own, and then
+/// undoes only relations keyed by the signer.
 async fn undo(state: &AppState, actor: &Account, object: &Value) -> OpResult<()> {
     let owner = owner_account(state)?;
-    // A bare id: find what it was by the relations that remember ids.
-    let kind = kind_of(object);
-    match kind {
+    origin::wrapped_by_signer(actor, object)?;
+    match kind_of(object) {
         "Follow" => {
+            let stored = state
+                .store
+                .relation(Rel::FollowedBy, actor.id)?
+                .or(state.store.relation(Rel::RequestedBy, actor.id)?);
+            origin::undoes_own_follow(actor, &owner, stored.as_ref(), object)?;
             state.store.transact(|tx| {
                 tx.remove_relation(owner.id, Rel::FollowedBy, actor.id)?;
                 tx.remove_relation(owner.id, Rel::RequestedBy, actor.id)?;
@@ -221,21 +223,13 @@ async fn undo(state: &AppState, actor: &Account, object: &Value) -> OpResult<()>
                 })?;
             }
         }
-        "Announce" => {
-            let Some(uri) = id_of(object) else {
-                return Ok(());
-            };
-            if let Some(boost) = state.store.status_by_uri(uri)? {
-                if boost.account_id == actor.id {
-                    remove_boost(state, &owner, actor, &boost)?;
-                }
-            }
-        }
         "Block" => {
-            state.store.transact(|tx| {
-                tx.remove_relation(owner.id, Rel::BlockedBy, actor.id)
-                    .map(|_| ())
-            })?;
+            if object.get("object").and_then(id_of) == Some(owner.uri.as_str()) {
+                state.store.transact(|tx| {
+                    tx.remove_relation(owner.id, Rel::BlockedBy, actor.id)
+                        .map(|_| ())
+                })?;
+            }
         }
         "Accept" => {
             state.store.transact(|tx| {
@@ -245,11 +239,12 @@ async fn undo(state: &AppState, actor: &Account, object: &Value) -> OpResult<()>
                 Ok(())
             })?;
         }
+        // An Announce, or (as some servers send it) a bare id: a boost
+        // the signer made, found by its URI.
         _ => {
-            // Some servers undo by id only; match a boost by its URI.
             if let Some(uri) = id_of(object) {
                 if let Some(boost) = state.store.status_by_uri(uri)? {
-                    if boost.account_id == actor.id && boost.reblog_of_id.is_some() {
+                    if boost.reblog_of_id.is_some() && origin::may_change(actor, &boost).is_ok() {
                         remove_boost(state, &owner, actor, &boost)?;
                     }
                 }
@@ -294,16 +289,25 @@ fn local_target(state: &AppState, object: Option<&Value>) -> OpResult<Option<Sta
     Ok(state.store.status_by_uri(uri)?.filter(|s| s.local))
 }
 
-/// Resolves an object to a trusted document: embedded objects are
-/// trusted only when they come from the actor's own server; anything
-/// else is fetched from its origin.
+/// Resolves an object to a document we may believe: the embedded copy
+/// when the signer wrote it (`origin::embedded_trusted`), otherwise the
+/// copy its own origin serves for its id, whose author lives there.
 async fn trusted_object(state: &AppState, actor: &Account, object: &Value) -> Option<Value> {
     let id = id_of(object)?;
-    if object.is_object() && same_origin(id, &actor.uri) {
+    if origin::embedded_trusted(actor, object) {
         return Some(object.clone());
     }
     let fetched = federation::fetch_object(state, id).await?;
-    (id_of(&fetched) == Some(id)).then_some(fetched)
+    if id_of(&fetched) != Some(id) {
+        return None;
+    }
+    match origin::authored_at_origin(&fetched) {
+        Ok(()) => Some(fetched),
+        Err(e) => {
+            tracing::info!("not believing {id}: {e}");
+            None
+        }
+    }
 }
 
 const NOTE_TYPES: &[&str] = &[
@@ -319,19 +323,12 @@ async fn create(state: &AppState, actor: &Account, object: &Value) -> OpResult<(
     if !NOTE_TYPES.contains(&kind_of(&doc)) {
         return Ok(());
     }
-    if super::polls::remote_vote(state, actor, &doc).await? {
+    // A vote counts for the signer only when the signer cast it; a vote
+    // fetched on someone else's word is nobody's.
+    if origin::is_author(actor, &doc) && super::polls::remote_vote(state, actor, &doc).await? {
         return Ok(());
     }
     store_remote_status(state, &doc, 0).await.map(|_| ())
-}
-
-/// Who wrote a status document.
-fn attributed_to(doc: &Value) -> Option<String> {
-    match doc.get("attributedTo") {
-        Some(Value::Array(a)) => a.iter().find_map(|x| id_of(x).map(str::to_string)),
-        Some(v) => id_of(v).map(str::to_string),
-        None => None,
-    }
 }
 
 /// Stores a remote status (and, bounded, the thread above it). Returns
@@ -351,13 +348,8 @@ pub async fn store_remote_status(
     if state.store.is_tombstoned(&uri)? {
         return Ok(None);
     }
-    let author_uri =
-        attributed_to(doc).ok_or_else(|| OpError::Invalid("the object has no author".into()))?;
-    if !same_origin(&author_uri, &uri) {
-        return Err(OpError::Invalid(
-            "the object's author is on another server than the object".into(),
-        ));
-    }
+    origin::authored_at_origin(doc)?;
+    let author_uri = origin::author_of(doc).unwrap_or_default().to_string();
     let author = match state.store.account_by_uri(&author_uri)? {
         Some(a) => a,
         None => federation::fetch_actor(state, &author_uri)
@@ -689,14 +681,16 @@ async fn update(state: &AppState, actor: &Account, object: &Value) -> OpResult<(
     let Some(mut status) = state.store.status_by_uri(uri)? else {
         return Ok(());
     };
-    if status.account_id != actor.id || status.local {
-        return Err(OpError::Forbidden(
-            "only the author can edit a status".into(),
-        ));
-    }
+    origin::may_change(actor, &status)?;
     let Some(doc) = trusted_object(state, actor, object).await else {
         return Ok(());
     };
+    if !origin::is_author(actor, &doc) {
+        return Err(OpError::Forbidden(format!(
+            "{uri} as its origin serves it is not by {}",
+            actor.uri
+        )));
+    }
     let owner = owner_account(state)?;
     let fresh = parse_status(state, &doc, actor, &owner)?;
     // A Question sent again with new counts (votes, or the poll's end) is
@@ -762,11 +756,7 @@ async fn delete(state: &AppState, actor: &Account, object: &Value) -> OpResult<(
     let Some(status) = state.store.status_by_uri(uri)? else {
         return Ok(());
     };
-    if status.account_id != actor.id {
-        return Err(OpError::Forbidden(
-            "only the author can delete a status".into(),
-        ));
-    }
+    origin::may_change(actor, &status)?;
     state.store.transact(|tx| tx.delete_status(&status))?;
     durable(state).await?;
     emit(state, Event::StatusDeleted(status.id));
@@ -834,6 +824,9 @@ async fn announce(state: &AppState, actor: &Account, act: &Value) -> OpResult<()
     let Some(boost_uri) = id_of(act).map(str::to_string) else {
         return Ok(());
     };
+    // The boost is stored under its own id: that id must be the signer's
+    // to mint, or it could squat (and, undone, tombstone) another's URI.
+    origin::minted_by(actor, &boost_uri)?;
     if state.store.status_by_uri(&boost_uri)?.is_some() {
         return Ok(());
     }
@@ -919,7 +912,10 @@ async fn block(state: &AppState, actor: &Account, object: &Value) -> OpResult<()
 }
 
 /// Move: the old account (the signer) points at a new one, which must
-/// list the old in `alsoKnownAs`; the owner's follow moves along.
+/// list the old in `alsoKnownAs`; the owner's follow moves along. All of
+/// it (the old account's `movedTo`, the Undo to the old, the Follow of
+/// the new, the notification) is one transaction: a Move that can't be
+/// finished changes nothing.
 async fn moved(state: &AppState, actor: &Account, act: &Value) -> OpResult<()> {
     if act.get("object").and_then(id_of) != Some(actor.uri.as_str()) {
         return Err(OpError::Invalid("a Move must move its own actor".into()));
@@ -932,20 +928,61 @@ async fn moved(state: &AppState, actor: &Account, act: &Value) -> OpResult<()> {
             "the Move target could not be fetched".into(),
         ));
     };
-    if !target.also_known_as.iter().any(|a| a == &actor.uri) {
+    if target.id == actor.id || !target.also_known_as.iter().any(|a| a == &actor.uri) {
         return Err(OpError::Forbidden(
             "the Move target does not list the old account in alsoKnownAs".into(),
         ));
     }
+    let owner = owner_account(state)?;
     let mut old = actor.clone();
     old.moved_to = Some(target.uri.clone());
-    state.store.put_account(&old)?;
-    if state.store.has_relation(Rel::Following, actor.id)? {
-        super::follows::unfollow(state, actor.id).await?;
-        super::follows::follow(state, target.id, Default::default()).await?;
-        notify(state, "move", actor.id, None)?;
+    let moving = state.store.has_relation(Rel::Following, actor.id)?;
+    let (changes, note) = if moving {
+        if state.store.has_relation(Rel::Blocking, target.id)?
+            || state.store.has_relation(Rel::BlockedBy, target.id)?
+            || super::hiding::domain_hidden(state, target.id)?
+        {
+            return Err(OpError::Forbidden(format!(
+                "the owner's follow can't move to {}: a block is in place",
+                target.uri
+            )));
+        }
+        let options = state
+            .store
+            .relation(Rel::Following, actor.id)?
+            .map(|r| super::follows::FollowOptions {
+                reblogs: r.reblogs,
+                notify: r.notify,
+            })
+            .unwrap_or_default();
+        let ended = super::follows::FollowChange::unfollow(state, &owner, actor)?;
+        let begun = super::follows::FollowChange::follow(state, &owner, &target, options)?;
+        (
+            ended.into_iter().chain([begun]).collect(),
+            notification(state, "move", actor.id, None)?,
+        )
+    } else {
+        (vec![], None)
+    };
+    let jobs: Vec<_> = changes
+        .iter()
+        .flat_map(|c: &super::follows::FollowChange| c.jobs.iter().cloned())
+        .collect();
+    let notified = commit(state, &jobs, |tx| {
+        tx.put_account(&old)?;
+        for c in &changes {
+            c.write(tx, owner.id)?;
+        }
+        match &note {
+            Some(n) => tx.notify(n),
+            None => Ok(false),
+        }
+    })
+    .await?;
+    if let (true, Some(n)) = (notified, note) {
+        emit(state, Event::Notification(n.id));
     }
-    durable(state).await
+    Ok(())
 }
 
 /// A report about the owner's posts: kept as a notification the owner sees.

@@ -3,7 +3,7 @@
 //! Keyed by id in `accounts`; the `index` tree maps `account_uri \0 URI`
 //! and `acct \0 user@host` (lower case) to the id.
 
-use super::{codec, index_key, Result, Store};
+use super::{codec, index_key, Result, Store, Tx, TxResult, T};
 use serde::{Deserialize, Serialize};
 
 /// A profile field (`PropertyValue` in ActivityPub, `fields` in the API).
@@ -96,8 +96,17 @@ impl Store {
         }
     }
 
-    /// Looks up `user` (the owner) or `user@host`, ignoring case.
+    /// Looks up `user` (the owner) or `user@host`, ignoring case; the host
+    /// may be written any way `crate::host` reads (`Bücher.example.` finds
+    /// `user@xn--bcher-kva.example`).
     pub fn account_by_acct(&self, acct: &str) -> Result<Option<Account>> {
+        let acct = match acct.rsplit_once('@') {
+            Some((user, host)) => match crate::host::normalize(host) {
+                Some(h) => format!("{user}@{h}"),
+                None => acct.to_string(),
+            },
+            None => acct.to_string(),
+        };
         let key = index_key("acct", &[acct.to_lowercase().as_bytes()]);
         match self.index.get(key)? {
             Some(id) => self.account(be_u64(&id)),
@@ -122,6 +131,25 @@ impl Store {
             Some(o) => self.account(o.account_id),
             None => Ok(None),
         }
+    }
+}
+
+impl Tx<'_> {
+    /// `Store::put_account` as one step of a larger transaction (a Move
+    /// marks the old account and moves the owner's follow together).
+    pub fn put_account(&self, account: &Account) -> TxResult<()> {
+        let id = account.id.to_be_bytes();
+        self.put_rec(T::Accounts, &id, account)?;
+        self.put(
+            T::Index,
+            &index_key("account_uri", &[account.uri.as_bytes()]),
+            &id,
+        )?;
+        self.put(
+            T::Index,
+            &index_key("acct", &[account.acct_key().as_bytes()]),
+            &id,
+        )
     }
 }
 
@@ -162,5 +190,26 @@ mod tests {
             .account_by_acct("bob@remote.example")
             .unwrap()
             .is_none());
+    }
+
+    #[test]
+    fn an_idn_acct_is_found_however_its_host_is_written() {
+        let store = Store::temporary().unwrap();
+        let a = Account {
+            id: store.next_id(),
+            username: "carl".into(),
+            domain: crate::host::of_url("https://bücher.example/users/carl"),
+            uri: "https://xn--bcher-kva.example/users/carl".into(),
+            ..Default::default()
+        };
+        store.put_account(&a).unwrap();
+        for acct in [
+            "carl@bücher.example",
+            "carl@Bücher.Example.",
+            "carl@xn--bcher-kva.example",
+        ] {
+            let found = store.account_by_acct(acct).unwrap();
+            assert_eq!(found.map(|f| f.id), Some(a.id), "{acct}");
+        }
     }
 }

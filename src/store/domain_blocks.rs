@@ -3,6 +3,7 @@
 //! `domain_block_by_time \0 ID` → domain for the paged list.
 //!
 //! A block covers the domain's subdomains too, as Mastodon's does.
+//! Domains are stored, and hosts looked up, in `crate::host`'s form.
 
 use super::{index_key, timelines, Result, Store, Tx, T};
 use serde::{Deserialize, Serialize};
@@ -25,31 +26,74 @@ fn order_key(id: u64) -> Vec<u8> {
 type R<X> =
     std::result::Result<X, sled::transaction::ConflictableTransactionError<super::StoreError>>;
 
+/// The blocks that would cover `host`: the host as written (with its
+/// port), without its port, and every domain above it. Hosts are
+/// compared in `crate::host`'s one written form, so `BAD.example.`,
+/// `bad.example:443` and an IDN in Unicode or punycode all meet.
+fn covering(host: &str) -> Vec<String> {
+    let Some(host) = crate::host::normalize(host) else {
+        return Vec::new();
+    };
+    let bare = crate::host::without_port(&host).to_string();
+    let mut out = vec![host.clone()];
+    if bare != host {
+        out.push(bare.clone());
+    }
+    // An address has no parent domains.
+    if bare.starts_with('[') || bare.parse::<std::net::Ipv4Addr>().is_ok() {
+        return out;
+    }
+    let mut rest = bare.as_str();
+    while let Some((_, parent)) = rest.split_once('.') {
+        out.push(parent.to_string());
+        rest = parent;
+    }
+    out
+}
+
+/// Whether a block of `blocked` (already normalised) covers `host`.
+pub fn covers(blocked: &str, host: &str) -> bool {
+    covering(host).iter().any(|d| d == blocked)
+}
+
 impl Store {
-    /// Whether `host` (lower case, perhaps with a port) or a domain above
-    /// it is blocked.
+    /// Whether `host` (written any way, perhaps with a port) or a domain
+    /// above it is blocked.
     pub fn is_domain_blocked(&self, host: &str) -> Result<bool> {
-        if host.is_empty() {
-            return Ok(false);
-        }
-        let host = host.to_ascii_lowercase();
-        let mut candidates = vec![host.as_str()];
-        // `a.b.example:8080` → also `a.b.example`, `b.example`, `example`.
-        let bare = host.rsplit_once(':').map(|(h, _)| h).unwrap_or(&host);
-        if bare != host {
-            candidates.push(bare);
-        }
-        let mut rest = bare;
-        while let Some((_, parent)) = rest.split_once('.') {
-            candidates.push(parent);
-            rest = parent;
-        }
-        for d in candidates {
-            if self.relations.contains_key(block_key(d))? {
+        for d in covering(host) {
+            if self.relations.contains_key(block_key(&d))? {
                 return Ok(true);
             }
         }
         Ok(false)
+    }
+
+    /// Rewrites blocks saved before hosts had one written form (a trailing
+    /// dot, an IDN in Unicode) into that form, so they match again; two
+    /// spellings of one domain become one block. Returns how many changed.
+    pub(super) fn normalize_domain_blocks(&self) -> Result<usize> {
+        // `domain_block \0`: the blocks, not the ordered list beside them.
+        let prefix = block_key("");
+        let mut found = Vec::new();
+        for kv in self.relations.scan_prefix(&prefix) {
+            let (k, _) = kv?;
+            let raw =
+                String::from_utf8_lossy(k.get(prefix.len()..).unwrap_or_default()).into_owned();
+            match crate::host::normalize(&raw) {
+                Some(d) if d != raw => found.push((raw, d)),
+                _ => {}
+            }
+        }
+        for (raw, d) in &found {
+            self.transact(|tx| {
+                let Some(old) = tx.get_rec::<DomainBlock>(T::Relations, &block_key(raw))? else {
+                    return Ok(());
+                };
+                tx.unblock_domain(raw)?;
+                tx.block_domain(d, &old).map(|_| ())
+            })?;
+        }
+        Ok(found.len())
     }
 
     /// Blocked domains, newest first: (block id, domain).
@@ -105,6 +149,8 @@ mod tests {
         assert!(s.is_domain_blocked("bad.example:8443").unwrap());
         assert!(!s.is_domain_blocked("notbad.example").unwrap());
         assert!(!s.is_domain_blocked("example").unwrap());
+        assert!(s.is_domain_blocked("BAD.example.").unwrap());
+        assert!(s.is_domain_blocked("Media.Bad.Example.:443").unwrap());
         let page = timelines::Page {
             limit: 10,
             ..Default::default()
@@ -116,5 +162,52 @@ mod tests {
         assert!(s.transact(|tx| tx.unblock_domain("bad.example")).unwrap());
         assert!(!s.is_domain_blocked("bad.example").unwrap());
         assert!(s.domain_block_page(page).unwrap().is_empty());
+    }
+
+    #[test]
+    fn idn_blocks_match_either_spelling() {
+        let s = Store::temporary().unwrap();
+        let b = DomainBlock {
+            id: 1,
+            created_at_ms: 0,
+        };
+        s.transact(|tx| tx.block_domain("xn--bcher-kva.example", &b))
+            .unwrap();
+        assert!(s.is_domain_blocked("bücher.example").unwrap());
+        assert!(s.is_domain_blocked("www.BÜCHER.example.").unwrap());
+        assert!(covers("xn--bcher-kva.example", "bücher.example:8443"));
+        assert!(!covers("bücher.example", "xn--bcher-kva.example"));
+        assert!(!covers("0.1", "127.0.0.1"));
+    }
+
+    #[test]
+    fn blocks_saved_in_another_form_are_rewritten() {
+        let s = Store::temporary().unwrap();
+        for (id, raw) in [
+            (1, "bücher.example"),
+            (2, "bad.example."),
+            (3, "bad.example"),
+        ] {
+            let b = DomainBlock {
+                id,
+                created_at_ms: 0,
+            };
+            s.transact(|tx| tx.block_domain(raw, &b)).unwrap();
+        }
+        assert_eq!(s.normalize_domain_blocks().unwrap(), 2);
+        let page = timelines::Page {
+            limit: 10,
+            ..Default::default()
+        };
+        let mut listed: Vec<String> = s
+            .domain_block_page(page)
+            .unwrap()
+            .into_iter()
+            .map(|(_, d)| d)
+            .collect();
+        listed.sort();
+        assert_eq!(listed, vec!["bad.example", "xn--bcher-kva.example"]);
+        assert!(s.is_domain_blocked("xn--bcher-kva.example").unwrap());
+        assert_eq!(s.normalize_domain_blocks().unwrap(), 0);
     }
 }

@@ -6,7 +6,7 @@ use sled::transaction::{ConflictableTransactionError, Transactional};
 
 /// Version of the on-disk layout this binary writes. Each bump adds a step
 /// to `migrate`.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 pub(super) const KEY_SCHEMA: &[u8] = b"schema_version";
 pub(super) const KEY_OWNER: &[u8] = b"owner";
@@ -45,6 +45,15 @@ pub(super) fn migrate(store: &Store) -> Result<()> {
         let filed = store.file_unfiled_direct()?;
         if filed > 0 {
             tracing::info!("filed {filed} direct status(es) into conversations");
+        }
+    }
+    // Version 2 → 3: hosts have one written form (`crate::host`); domain
+    // blocks saved with a trailing dot or an IDN in Unicode are rewritten
+    // into it, or they would never match.
+    if found < 3 {
+        let changed = store.normalize_domain_blocks()?;
+        if changed > 0 {
+            tracing::info!("rewrote {changed} domain block(s) in the normalised form");
         }
     }
     // Future steps go here as `if found < N { … }`.
