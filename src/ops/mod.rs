@@ -37,6 +37,7 @@ pub mod notification_groups;
 pub mod poll_ends;
 pub mod polls;
 pub mod statuses;
+pub mod visibility;
 
 use crate::state::AppState;
 use crate::store::accounts::Account;

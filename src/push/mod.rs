@@ -20,6 +20,7 @@ pub mod vapid;
 
 use crate::events::Event;
 use crate::http::api::entities::push::payload;
+use crate::ops::visibility::{self, Viewer};
 use crate::state::AppState;
 use crate::store::notifications::Notification;
 use crate::store::push::{PushPolicy, PushSubscription};
@@ -89,8 +90,10 @@ pub async fn queue_notification(state: &AppState, id: u64) -> Result<usize, Stor
     let Some(from) = store.account(n.account_id)? else {
         return Ok(0);
     };
+    // Push goes to the owner's own devices; the gate is still asked, so
+    // no path to a status skips it.
     let status = match n.status_id {
-        Some(s) => store.status(s)?,
+        Some(s) => visibility::visible_status(state, &Viewer::Owner, s)?,
         None => None,
     };
     let prefs = store.preferences()?;

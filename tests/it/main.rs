@@ -25,6 +25,7 @@ mod federation;
 mod fetcher;
 mod fixtures_inbound;
 mod hostile_origin;
+mod hostile_visibility;
 mod inbox_security;
 mod keys;
 mod media;

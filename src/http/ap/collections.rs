@@ -1,8 +1,13 @@
 //! The owner's collections: outbox, followers, following, featured posts
 //! and featured tags. Summaries carry `totalItems` and link a first page.
+//! Each is fetched through `SignedFetch` (so `authorized_fetch` covers
+//! them all), and each status in them is one the visibility gate lets the
+//! fetcher see.
 
+use super::signed_fetch::SignedFetch;
 use crate::activitypub::{activity, collection, note};
 use crate::http::error::ApiError;
+use crate::ops::visibility::{self, Viewer};
 use crate::state::AppState;
 use crate::store::accounts::Account;
 use crate::store::relations::{Rel, StatusRel};
@@ -59,10 +64,12 @@ fn paged(
 /// Pinned posts shown at most (Mastodon allows five).
 const MAX_PINS: usize = 5;
 
-/// Public and unlisted activities of the owner, newest first: Create for
-/// posts, Announce for boosts.
+/// The owner's activities `viewer` may see, newest first: Create for
+/// posts, Announce for boosts (Mastodon shows a signed follower the
+/// followers-only ones too).
 fn outbox_items(
     state: &AppState,
+    viewer: &Viewer,
     a: &Account,
     skip: usize,
     take: usize,
@@ -73,11 +80,7 @@ fn outbox_items(
         ..Default::default()
     };
     let ids = store.timeline_page(&timelines::account(a.id), page, |id| {
-        store
-            .status(id)
-            .ok()
-            .flatten()
-            .is_some_and(|s| s.visibility.is_public())
+        matches!(visibility::visible_status(state, viewer, id), Ok(Some(_)))
     })?;
     let mut out = Vec::new();
     for id in ids.into_iter().skip(skip) {
@@ -136,10 +139,16 @@ pub async fn outbox(
     State(state): State<AppState>,
     Path(name): Path<String>,
     Query(q): Query<PageQuery>,
+    mut fetch: SignedFetch,
 ) -> Result<Response, ApiError> {
     let a = owner(&state, &name)?;
+    // Only a page lists statuses; the summary needs no signer.
+    let viewer = match q.number() {
+        Some(_) => fetch.viewer(&state).await,
+        None => Viewer::Anonymous,
+    };
     Ok(paged(&a.outbox, a.statuses_count, &q, |skip, take| {
-        outbox_items(&state, &a, skip, take).unwrap_or_else(|e| {
+        outbox_items(&state, &viewer, &a, skip, take).unwrap_or_else(|e| {
             tracing::error!("outbox page: {e}");
             Vec::new()
         })
@@ -150,6 +159,7 @@ pub async fn followers(
     State(state): State<AppState>,
     Path(name): Path<String>,
     Query(q): Query<PageQuery>,
+    _fetch: SignedFetch,
 ) -> Result<Response, ApiError> {
     let a = owner(&state, &name)?;
     Ok(paged(
@@ -164,6 +174,7 @@ pub async fn following(
     State(state): State<AppState>,
     Path(name): Path<String>,
     Query(q): Query<PageQuery>,
+    _fetch: SignedFetch,
 ) -> Result<Response, ApiError> {
     let a = owner(&state, &name)?;
     Ok(paged(
@@ -177,6 +188,7 @@ pub async fn following(
 pub async fn featured(
     State(state): State<AppState>,
     Path(name): Path<String>,
+    mut fetch: SignedFetch,
 ) -> Result<Response, ApiError> {
     let a = owner(&state, &name)?;
     let page = Page {
@@ -185,7 +197,10 @@ pub async fn featured(
     };
     let mut items = Vec::new();
     for (_, id) in state.store.owner_status_list(StatusRel::Pin, page)? {
-        if let Some(s) = state.store.status(id)?.filter(|s| s.visibility.is_public()) {
+        let Some(s) = state.store.status(id)? else {
+            continue;
+        };
+        if fetch.may_see(&state, &s).await? {
             let atts = crate::ops::statuses::attachments(&state, &s.media_ids);
             items.push(note::note(&s, &a, &state.urls, &atts));
         }
@@ -199,6 +214,7 @@ pub async fn featured(
 pub async fn featured_tags(
     State(state): State<AppState>,
     Path(name): Path<String>,
+    _fetch: SignedFetch,
 ) -> Result<Response, ApiError> {
     let a = owner(&state, &name)?;
     let items = state

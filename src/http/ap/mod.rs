@@ -1,10 +1,13 @@
 //! ActivityPub endpoints: the actor, its collections (and, with
-//! federation, the inboxes and objects).
+//! federation, the inboxes and objects). Every GET but the actor's (which
+//! peers need unsigned, to find the key they verify signatures with) goes
+//! through `signed_fetch`.
 
 mod actor;
 mod collections;
 mod inbox;
 mod objects;
+mod signed_fetch;
 
 use crate::state::AppState;
 use axum::http::header;

@@ -2,7 +2,7 @@
 //! search, relationships, familiar followers, the lists an account is in
 //! and its featured tags.
 
-use super::auth::Auth;
+use super::auth::{viewer, Auth};
 use super::entities::account::{account, AccountEntity};
 use super::entities::list::{list, ListEntity};
 use super::entities::relationship::{relationship, RelationshipEntity};
@@ -178,8 +178,9 @@ async fn familiar_followers(
 }
 
 /// Finds an account by handle. Unknown remote handles are looked up on
-/// their server only for a logged-in caller: an anonymous request must
-/// not make this small server fetch from anywhere it names.
+/// their server only for the owner: an anonymous request, or one with an
+/// app-only token, must not make this small server fetch from anywhere
+/// it names.
 async fn lookup(
     State(state): State<AppState>,
     auth: Option<Auth>,
@@ -194,7 +195,9 @@ async fn lookup(
         })?;
     let found = match search::known_handle(&state, &acct)? {
         Some(a) => Some(a),
-        None if auth.is_some() && search::split_handle(&acct).is_some() => {
+        None if viewer(&auth, "read:accounts")?.may_fetch_remote()
+            && search::split_handle(&acct).is_some() =>
+        {
             match search::resolve(&state, &acct).await? {
                 Resolved::Account(a) => Some(a),
                 _ => None,

@@ -16,6 +16,7 @@
 
 use crate::http::error::ApiError;
 use crate::ops::oauth::{authenticate_token, scope_covers};
+use crate::ops::visibility::Viewer;
 use crate::state::AppState;
 use crate::store::oauth::Token;
 use axum::extract::{FromRequestParts, OptionalFromRequestParts};
@@ -56,6 +57,15 @@ impl Auth {
         }
     }
 
+    /// Who this token looks as: the owner when it acts for them, else (an
+    /// app-only token) a visitor.
+    pub fn viewer(&self) -> Viewer {
+        match self.token.account_id {
+            Some(_) => Viewer::Owner,
+            None => Viewer::Anonymous,
+        }
+    }
+
     /// Checks `scope` and that the token acts for a person; returns the
     /// account id.
     pub fn user(&self, scope: &str) -> Result<u64, ApiError> {
@@ -67,6 +77,21 @@ impl Auth {
         self.token
             .account_id
             .ok_or_else(|| ApiError::unprocessable(NEEDS_USER))
+    }
+}
+
+/// Who is looking, for the visibility gate (`ops::visibility`), on
+/// endpoints where a token is optional: without one, a visitor; with one,
+/// it must carry `scope`, and it is the owner only when it acts for them.
+/// An app-only token (`client_credentials`, no account) is a visitor: any
+/// app can have one without the owner's consent.
+pub fn viewer(auth: &Option<Auth>, scope: &str) -> Result<Viewer, ApiError> {
+    match auth {
+        None => Ok(Viewer::Anonymous),
+        Some(a) => {
+            a.require(scope)?;
+            Ok(a.viewer())
+        }
     }
 }
 

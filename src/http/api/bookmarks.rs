@@ -3,10 +3,12 @@
 //! those entry ids, not status ids, as Mastodon's does).
 
 use super::auth::Auth;
-use super::entities::status::status;
+use super::entities::status::statuses;
 use super::paging::{self, paged_at, Links};
 use super::params::Params;
 use crate::http::error::ApiError;
+use crate::ops::filters::Filters;
+use crate::ops::visibility::Viewer;
 use crate::state::AppState;
 use crate::store::relations::StatusRel;
 use axum::extract::State;
@@ -25,12 +27,8 @@ fn list(state: &AppState, rel: StatusRel, uri: &Uri, p: &Params) -> Result<Respo
     let page = paging::page(p, paging::STATUSES_LIMIT);
     let entries = state.store.owner_status_list(rel, page)?;
     let entry_ids: Vec<u64> = entries.iter().map(|(e, _)| *e).collect();
-    let mut out = Vec::with_capacity(entries.len());
-    for (_, sid) in &entries {
-        if let Some(s) = state.store.status(*sid)? {
-            out.push(status(state, &s)?);
-        }
-    }
+    let ids: Vec<u64> = entries.iter().map(|(_, sid)| *sid).collect();
+    let out = statuses(state, &Viewer::Owner, &ids, &Filters::none())?;
     Ok(paged_at(
         state,
         uri,

@@ -1,11 +1,13 @@
 //! `/api/v1/polls`: read a poll and vote in it. A poll's id is its
 //! status's id.
 
+use super::auth::viewer;
 use super::auth::Auth;
 use super::entities::status::poll;
 use super::params::Params;
-use super::statuses::{find, is_owner};
+use super::statuses::find;
 use crate::http::error::ApiError;
+use crate::ops::visibility::Viewer;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
@@ -31,8 +33,7 @@ async fn show(
     auth: Option<Auth>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let owner = is_owner(&auth, "read:statuses")?;
-    entity(&find(&state, &id, owner)?)
+    entity(&find(&state, &id, &viewer(&auth, "read:statuses")?)?)
 }
 
 async fn vote(
@@ -42,7 +43,7 @@ async fn vote(
     p: Params,
 ) -> Result<Response, ApiError> {
     auth.user("write:statuses")?;
-    let id = find(&state, &id, true)?.id;
+    let id = find(&state, &id, &Viewer::Owner)?.id;
     let choices = p
         .list("choices")
         .iter()

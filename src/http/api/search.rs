@@ -1,8 +1,9 @@
 //! `/api/v2/search`: accounts, statuses and hashtags in one answer.
-//! Without a token only accounts and hashtags are searched and nothing is
-//! resolved remotely (Mastodon answers 401 to `resolve` or `offset`).
+//! Statuses are searched, and handles or URLs resolved remotely, only for
+//! the owner: without a token, or with an app-only one, only accounts and
+//! hashtags are searched (Mastodon answers 401 to `resolve` or `offset`).
 
-use super::auth::Auth;
+use super::auth::{viewer, Auth};
 use super::entities::account::{account, AccountEntity};
 use super::entities::status::{statuses, StatusEntity};
 use super::entities::tag::{tag, Tag};
@@ -41,9 +42,7 @@ async fn search(
     auth: Option<Auth>,
     p: Params,
 ) -> Result<Json<Results>, ApiError> {
-    if let Some(a) = &auth {
-        a.require("read:search")?;
-    }
+    let viewer = viewer(&auth, "read:search")?;
     let q = p
         .str("q")
         .ok_or_else(|| ApiError::bad_request("`q` is missing; give something to search for"))?;
@@ -57,13 +56,13 @@ async fn search(
         })?,
         None => 0,
     };
-    if auth.is_none() && resolve {
+    if resolve && !viewer.may_fetch_remote() {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "Search queries that resolve remote resources are not supported without authentication",
         ));
     }
-    if auth.is_none() && offset > 0 {
+    if !viewer.is_owner() && offset > 0 {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "Search queries with offset are not supported without authentication",
@@ -83,7 +82,7 @@ async fn search(
         }
     }
     if wants("accounts") {
-        let following_only = auth.is_some() && p.bool("following")?.unwrap_or(false);
+        let following_only = viewer.is_owner() && p.bool("following")?.unwrap_or(false);
         for a in search::find_accounts(&state, &q, offset, limit)? {
             if !found_accounts.iter().any(|f| f.id == a.id) {
                 found_accounts.push(a);
@@ -96,14 +95,14 @@ async fn search(
             out.accounts.push(account(&a, &state.urls));
         }
     }
-    if wants("statuses") && auth.is_some() {
+    if wants("statuses") && viewer.is_owner() {
         for id in search::find_statuses(&state, &q, offset, limit)? {
             if !found_statuses.contains(&id) {
                 found_statuses.push(id);
             }
         }
         found_statuses.truncate(limit);
-        out.statuses = statuses(&state, &found_statuses, &Filters::none())?;
+        out.statuses = statuses(&state, &viewer, &found_statuses, &Filters::none())?;
     }
     if wants("hashtags") {
         for name in search::find_tags(&state, &q, offset, limit)? {

@@ -2,9 +2,9 @@
 //! source, thread context, who favourited or boosted it; and the owner's
 //! favourite, boost, bookmark, pin and mute of it.
 
-use super::auth::Auth;
+use super::auth::{viewer, Auth};
 use super::entities::context::ContextEntity;
-use super::entities::status::{filtered_status, status, StatusEntity};
+use super::entities::status::{filtered_status, status, statuses, StatusEntity};
 use super::entities::status_edit;
 use super::paging::{self, link_header, paged, Links};
 use super::params::Params;
@@ -12,6 +12,7 @@ use crate::http::error::ApiError;
 use crate::ops::filters::{Context, Filters};
 use crate::ops::interactions;
 use crate::ops::statuses::{EditStatus, MediaChange, NewPoll, NewStatus};
+use crate::ops::visibility::{self, Viewer};
 use crate::state::AppState;
 use crate::store::relations::StatusRel;
 use crate::store::statuses::{Status, Visibility};
@@ -69,31 +70,11 @@ pub(crate) fn parse_id(raw: &str) -> Result<u64, ApiError> {
         .map_err(|_| ApiError::not_found("Record not found"))
 }
 
-/// Whether the caller is the owner, for endpoints where a token is
-/// optional: without one, `false`; with one, it must carry `scope`.
-pub(crate) fn is_owner(auth: &Option<Auth>, scope: &str) -> Result<bool, ApiError> {
-    match auth {
-        None => Ok(false),
-        Some(a) => {
-            a.require(scope)?;
-            Ok(a.account_id().is_some())
-        }
-    }
-}
-
-/// Everything stored is something the owner may see (the store keeps
-/// only what reached them); anyone else sees public and unlisted posts.
-pub(crate) fn can_see(s: &Status, owner: bool) -> bool {
-    owner || s.visibility.is_public()
-}
-
-/// A status the caller may see, or 404 (never 403: Mastodon does not
+/// A status `viewer` may see, or 404 (never 403: Mastodon does not
 /// reveal that a private status exists).
-pub(crate) fn find(state: &AppState, raw: &str, owner: bool) -> Result<Status, ApiError> {
-    match state.store.status(parse_id(raw)?)? {
-        Some(s) if can_see(&s, owner) => Ok(s),
-        _ => Err(ApiError::not_found("Record not found")),
-    }
+pub(crate) fn find(state: &AppState, raw: &str, viewer: &Viewer) -> Result<Status, ApiError> {
+    visibility::visible_status(state, viewer, parse_id(raw)?)?
+        .ok_or_else(|| ApiError::not_found("Record not found"))
 }
 
 /// Whether the owner muted or blocked the author or their domain, so
@@ -251,21 +232,14 @@ async fn multiple(
     auth: Option<Auth>,
     p: Params,
 ) -> Result<Response, ApiError> {
-    let owner = is_owner(&auth, "read:statuses")?;
+    let viewer = viewer(&auth, "read:statuses")?;
     let wanted: Vec<u64> = p
         .list("id")
         .iter()
         .filter_map(|v| v.trim().parse().ok())
         .take(MAX_MULTIPLE_IDS)
         .collect();
-    let mut out = Vec::new();
-    for id in wanted {
-        if let Some(s) = state.store.status(id)? {
-            if can_see(&s, owner) {
-                out.push(status(&state, &s)?);
-            }
-        }
-    }
+    let out = statuses(&state, &viewer, &wanted, &Filters::none())?;
     Ok(Json(out).into_response())
 }
 
@@ -274,8 +248,7 @@ async fn show(
     auth: Option<Auth>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let owner = is_owner(&auth, "read:statuses")?;
-    let s = find(&state, &id, owner)?;
+    let s = find(&state, &id, &viewer(&auth, "read:statuses")?)?;
     Ok(json(status(&state, &s)?))
 }
 
@@ -317,8 +290,7 @@ async fn history(
     auth: Option<Auth>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let owner = is_owner(&auth, "read:statuses")?;
-    let s = find(&state, &id, owner)?;
+    let s = find(&state, &id, &viewer(&auth, "read:statuses")?)?;
     Ok(Json(status_edit::history(&state, &s)?).into_response())
 }
 
@@ -328,7 +300,7 @@ async fn source(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     auth.user("read:statuses")?;
-    let s = find(&state, &id, true)?;
+    let s = find(&state, &id, &Viewer::Owner)?;
     Ok(Json(status_edit::source(&s)).into_response())
 }
 
@@ -337,8 +309,9 @@ async fn context(
     auth: Option<Auth>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let owner = is_owner(&auth, "read:statuses")?;
-    let s = find(&state, &id, owner)?;
+    let viewer = viewer(&auth, "read:statuses")?;
+    let owner = viewer.is_owner();
+    let s = find(&state, &id, &viewer)?;
     let (max_up, max_down, max_depth) = if owner {
         (
             OWNER_CONTEXT_LIMIT,
@@ -353,7 +326,8 @@ async fn context(
         )
     };
     let shown = |x: &Status| -> Result<bool, ApiError> {
-        Ok(can_see(x, owner) && !(owner && hidden_author(&state, x.account_id)?))
+        Ok(visibility::may_see(&state, &viewer, x)?
+            && !(owner && hidden_author(&state, x.account_id)?))
     };
     // Up the thread, parent by parent.
     let mut ancestors = Vec::new();
@@ -409,7 +383,7 @@ async fn context(
     let entities = |list: Vec<Status>| -> Result<Vec<StatusEntity>, ApiError> {
         let mut out = Vec::with_capacity(list.len());
         for x in &list {
-            out.extend(filtered_status(&state, x, &words)?);
+            out.extend(filtered_status(&state, &viewer, x, &words)?);
         }
         Ok(out)
     };
@@ -430,8 +404,7 @@ async fn rel_accounts(
     query: Option<String>,
     p: Params,
 ) -> Result<Response, ApiError> {
-    let owner = is_owner(&auth, "read:accounts")?;
-    let s = find(&state, &id, owner)?;
+    let s = find(&state, &id, &viewer(&auth, "read:accounts")?)?;
     let page = paging::page(&p, paging::ACCOUNTS_LIMIT);
     let mut by_rel = Vec::new();
     for acct in state.store.status_rel_accounts(rel, s.id)? {
@@ -486,7 +459,7 @@ async fn favourited_by(
 /// The owner acts on a status they can see (404 otherwise).
 fn target(state: &AppState, auth: &Auth, scope: &str, id: &str) -> Result<u64, ApiError> {
     auth.user(scope)?;
-    Ok(find(state, id, true)?.id)
+    Ok(find(state, id, &Viewer::Owner)?.id)
 }
 
 async fn favourite(

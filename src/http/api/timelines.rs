@@ -1,14 +1,15 @@
 //! Timelines: home, public (federated and local), hashtag, list, and one
 //! account's statuses, paged the way Mastodon pages them.
 
-use super::auth::Auth;
+use super::auth::{viewer, Auth};
 use super::entities::status::statuses;
 use super::paging::{self, paged_at, Links};
 use super::params::Params;
-use super::statuses::{can_see, is_owner, parse_id};
+use super::statuses::parse_id;
 use crate::http::error::ApiError;
 use crate::ops::filters::{Context, Filters};
 use crate::ops::hiding;
+use crate::ops::visibility::{self, Viewer};
 use crate::state::AppState;
 use crate::store::relations::StatusRel;
 use crate::store::statuses::Status;
@@ -35,11 +36,10 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// What a request keeps of the statuses it scans.
-#[derive(Default)]
 struct Filter {
-    /// The owner is looking: everything stored, minus muted and blocked
-    /// authors. Otherwise only public and unlisted statuses.
-    owner: bool,
+    /// Who is looking: the visibility gate decides what they may see; the
+    /// owner's own hiding and keyword filters apply only to the owner.
+    viewer: Viewer,
     only_media: bool,
     local_only: bool,
     remote_only: bool,
@@ -61,21 +61,25 @@ impl Filter {
     fn from_params(
         state: &AppState,
         p: &Params,
-        owner: bool,
+        viewer: Viewer,
         context: Context,
     ) -> Result<Filter, ApiError> {
         Ok(Filter {
-            owner,
-            words: Filters::for_viewer(state, owner, context)?,
+            words: Filters::for_viewer(state, viewer.is_owner(), context)?,
+            viewer,
             only_media: p.bool("only_media")?.unwrap_or(false),
             local_only: p.bool("local")?.unwrap_or(false),
             remote_only: p.bool("remote")?.unwrap_or(false),
-            ..Default::default()
+            exclude_reblogs: false,
+            exclude_replies: false,
+            all_tags: Vec::new(),
+            no_tags: Vec::new(),
+            keep_hidden_authors: false,
         })
     }
 
     fn keep(&self, state: &AppState, s: &Status) -> bool {
-        if !can_see(s, self.owner) {
+        if !visibility::may_see(state, &self.viewer, s).unwrap_or(false) {
             return false;
         }
         if self.only_media && s.media_ids.is_empty() && s.remote_media.is_empty() {
@@ -97,7 +101,7 @@ impl Filter {
         if self.no_tags.iter().any(|t| s.tags.contains(t)) {
             return false;
         }
-        if self.owner {
+        if self.viewer.is_owner() {
             if !self.keep_hidden_authors && hiding::status_hidden(state, s).unwrap_or(true) {
                 return false;
             }
@@ -144,7 +148,7 @@ fn respond(
     ids: &[u64],
     filter: &Filter,
 ) -> Result<Response, ApiError> {
-    let body = statuses(state, ids, &filter.words)?;
+    let body = statuses(state, &filter.viewer, ids, &filter.words)?;
     Ok(paged_at(state, uri, body, Links::around(ids)))
 }
 
@@ -156,7 +160,7 @@ async fn home(
 ) -> Result<Response, ApiError> {
     auth.user("read:statuses")?;
     let page = paging::page(&p, paging::STATUSES_LIMIT);
-    let filter = Filter::from_params(&state, &p, true, Context::Home)?;
+    let filter = Filter::from_params(&state, &p, Viewer::Owner, Context::Home)?;
     let ids = scan(&state, &[timelines::home()], page, &filter)?;
     respond(&state, &uri, &ids, &filter)
 }
@@ -167,9 +171,9 @@ async fn public(
     uri: Uri,
     p: Params,
 ) -> Result<Response, ApiError> {
-    let owner = is_owner(&auth, "read:statuses")?;
+    let viewer = viewer(&auth, "read:statuses")?;
     let page = paging::page(&p, paging::STATUSES_LIMIT);
-    let filter = Filter::from_params(&state, &p, owner, Context::Public)?;
+    let filter = Filter::from_params(&state, &p, viewer, Context::Public)?;
     let name = if filter.local_only {
         timelines::local()
     } else {
@@ -195,9 +199,9 @@ async fn tag(
     uri: Uri,
     p: Params,
 ) -> Result<Response, ApiError> {
-    let owner = is_owner(&auth, "read:statuses")?;
+    let viewer = viewer(&auth, "read:statuses")?;
     let page = paging::page(&p, paging::STATUSES_LIMIT);
-    let mut filter = Filter::from_params(&state, &p, owner, Context::Public)?;
+    let mut filter = Filter::from_params(&state, &p, viewer, Context::Public)?;
     filter.all_tags = tag_names(&p, "all");
     filter.no_tags = tag_names(&p, "none");
     let mut names = vec![timelines::tag(hashtag.trim_start_matches('#'))];
@@ -223,7 +227,7 @@ async fn list(
         return Err(ApiError::not_found("Record not found"));
     }
     let page = paging::page(&p, paging::STATUSES_LIMIT);
-    let filter = Filter::from_params(&state, &p, true, Context::Home)?;
+    let filter = Filter::from_params(&state, &p, Viewer::Owner, Context::Home)?;
     let ids = scan(&state, &[timelines::list(id)], page, &filter)?;
     respond(&state, &uri, &ids, &filter)
 }
@@ -235,13 +239,13 @@ async fn account(
     uri: Uri,
     p: Params,
 ) -> Result<Response, ApiError> {
-    let owner = is_owner(&auth, "read:statuses")?;
+    let viewer = viewer(&auth, "read:statuses")?;
     let account = state
         .store
         .account(parse_id(&id)?)?
         .ok_or_else(|| ApiError::not_found("Record not found"))?;
     let page = paging::page(&p, paging::STATUSES_LIMIT);
-    let mut filter = Filter::from_params(&state, &p, owner, Context::Account)?;
+    let mut filter = Filter::from_params(&state, &p, viewer, Context::Account)?;
     filter.keep_hidden_authors = true;
     filter.exclude_replies = p.bool("exclude_replies")?.unwrap_or(false);
     filter.exclude_reblogs = p.bool("exclude_reblogs")?.unwrap_or(false) || filter.only_media;

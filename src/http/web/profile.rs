@@ -10,6 +10,7 @@
 use super::view::{on_public_profile, Viewer};
 use crate::http::error::PageError;
 use crate::http::wants_activity_json;
+use crate::ops::visibility;
 use crate::state::AppState;
 use crate::store::accounts::Account;
 use crate::store::relations::StatusRel;
@@ -76,9 +77,8 @@ fn render_page(
     } else {
         Vec::new()
     };
-    let (statuses, next) = viewer.timeline(&timelines::account(account.id), max_id, |s| {
-        on_public_profile(state, s)
-    })?;
+    let (statuses, next) =
+        viewer.timeline(&timelines::account(account.id), max_id, on_public_profile)?;
     let html = state
         .templates
         .render(
@@ -134,17 +134,11 @@ pub async fn status(
     let account = owner_named(&state, &name)?;
     let gone = || PageError::not_found("This post does not exist, or is not public.");
     let id = crate::store::ids::parse_id(&id).ok_or_else(gone)?;
-    let s = state
-        .store
-        .status(id)?
-        .filter(|s| s.account_id == account.id && s.visibility.is_public())
+    let s = visibility::visible_status(&state, &visibility::Viewer::Anonymous, id)?
+        .filter(|s| s.account_id == account.id)
         .ok_or_else(gone)?;
     if let Some(inner) = s.reblog_of_id {
-        let o = state
-            .store
-            .status(inner)?
-            .filter(|o| o.visibility.is_public())
-            .ok_or_else(gone)?;
+        let o = state.store.status(inner)?.ok_or_else(gone)?;
         let target = if o.local {
             format!("/@{}/{}", account.username, o.id)
         } else if o.url.is_empty() {

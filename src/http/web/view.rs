@@ -1,9 +1,11 @@
 //! What templates see: accounts and statuses flattened into plain values,
 //! with the links right for who is looking. A visitor is sent to public
-//! permalinks and never gets a status that is not public or unlisted; the
-//! owner is sent to the owner pages and sees everything the store holds.
+//! permalinks, the owner to the owner pages; which statuses each may see
+//! is the visibility gate's decision (`ops::visibility`), asked for every
+//! status a page shows.
 
 use crate::ops::filters::{Context, Filters, Verdict};
+use crate::ops::visibility;
 use crate::state::AppState;
 use crate::store::accounts::Account;
 use crate::store::relations::StatusRel;
@@ -236,9 +238,19 @@ impl<'a> Viewer<'a> {
         v
     }
 
-    /// Whether the one looking may see this status (not a boost wrapper).
+    /// Who is looking, as the visibility gate knows them: a page has the
+    /// owner behind a session, or a visitor.
+    fn looking(&self) -> visibility::Viewer {
+        match self.owner {
+            Some(_) => visibility::Viewer::Owner,
+            None => visibility::Viewer::Anonymous,
+        }
+    }
+
+    /// Whether the one looking may see this status (for a boost, also
+    /// what it boosts); an error hides it.
     fn may_see(&self, s: &Status) -> bool {
-        self.owner.is_some() || s.visibility.is_public()
+        visibility::may_see(self.state, &self.looking(), s).unwrap_or(false)
     }
 
     fn status_href(&self, s: &Status, author: &AccountView) -> String {
@@ -271,7 +283,7 @@ impl<'a> Viewer<'a> {
             }
             None => (entry.clone(), None),
         };
-        if !self.may_see(entry) || !self.may_see(&s) {
+        if !self.may_see(entry) {
             return None;
         }
         let filtered = match self.words.verdict(self.state, entry).ok()? {
@@ -380,6 +392,8 @@ impl<'a> Viewer<'a> {
         mut keep: impl FnMut(&Status) -> bool,
     ) -> crate::store::Result<(Vec<StatusView>, Option<String>)> {
         let (state, store, words) = (self.state, &self.state.store, &self.words);
+        let looking = self.looking();
+        let gate = |s: &Status| visibility::may_see(state, &looking, s).unwrap_or(false);
         let mut found = Vec::new();
         let ids = store.timeline_page(
             name,
@@ -389,7 +403,7 @@ impl<'a> Viewer<'a> {
                 ..Default::default()
             },
             |id| match store.status(id) {
-                Ok(Some(s)) if keep(&s) && !words.hides(state, &s) => {
+                Ok(Some(s)) if gate(&s) && keep(&s) && !words.hides(state, &s) => {
                     found.push(s);
                     true
                 }
@@ -462,21 +476,16 @@ fn media_kind(media_type: &str) -> &'static str {
     }
 }
 
-/// Visible on the public profile: public and unlisted posts, and boosts
-/// of such posts; replies to others stay on their threads, as on Mastodon.
-pub fn on_public_profile(state: &AppState, s: &Status) -> bool {
-    if !s.visibility.is_public() {
-        return false;
-    }
-    match s.reblog_of_id {
-        Some(inner) => matches!(state.store.status(inner), Ok(Some(o)) if o.visibility.is_public()),
-        None => {
-            s.in_reply_to_account_id.is_none() || s.in_reply_to_account_id == Some(s.account_id)
-        }
-    }
+/// Listed on the public profile, of what a visitor may see: posts and
+/// boosts; replies to others stay on their threads, as on Mastodon.
+pub fn on_public_profile(s: &Status) -> bool {
+    s.reblog_of_id.is_some()
+        || s.in_reply_to_account_id.is_none()
+        || s.in_reply_to_account_id == Some(s.account_id)
 }
 
-/// Visible on a public tag page: public posts only.
+/// Listed on a public tag page, of what a visitor may see: public posts
+/// only (unlisted ones may be seen, but are not listed), as on Mastodon.
 pub fn on_public_tag_page(s: &Status) -> bool {
     s.visibility == Visibility::Public && s.reblog_of_id.is_none()
 }

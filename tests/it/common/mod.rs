@@ -18,6 +18,8 @@ pub struct TestOptions {
     /// Seed of the owner's RSA key (same seed, same key, generated once).
     pub key_seed: u64,
     pub allow_private_network: bool,
+    /// `federation.authorized_fetch`: every ActivityPub GET must be signed.
+    pub authorized_fetch: bool,
 }
 
 impl Default for TestOptions {
@@ -26,6 +28,7 @@ impl Default for TestOptions {
             username: Some("alice"),
             key_seed: 1,
             allow_private_network: true,
+            authorized_fetch: false,
         }
     }
 }
@@ -67,6 +70,7 @@ impl TestServer {
         config.server.public_url = base.clone();
         config.storage.cache_mib = 4;
         config.federation.allow_private_network = opts.allow_private_network;
+        config.federation.authorized_fetch = opts.authorized_fetch;
         let store = server::open_store(dir.path(), &config).expect("open store");
         if let Some(name) = opts.username {
             if store.owner().unwrap().is_none() {

@@ -4,6 +4,7 @@
 
 use super::account::{account, AccountEntity};
 use super::status::{status, StatusEntity};
+use crate::ops::visibility::{self, Viewer};
 use crate::state::AppState;
 use crate::store::conversations::Conversation;
 use crate::store::Result;
@@ -33,7 +34,9 @@ pub fn conversation(state: &AppState, c: &Conversation) -> Result<ConversationEn
             accounts.push(account(&owner, &state.urls));
         }
     }
-    let last_status = match store.status(c.last_status_id)? {
+    // Conversations are the owner's alone; the gate is still asked, so
+    // no path to a status skips it.
+    let last_status = match visibility::visible_status(state, &Viewer::Owner, c.last_status_id)? {
         Some(s) => Some(status(state, &s)?),
         None => None,
     };

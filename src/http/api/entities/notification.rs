@@ -6,6 +6,7 @@ use super::account::{account, AccountEntity};
 use super::status::{filtered_status, StatusEntity};
 use crate::ops::filters::Filters;
 use crate::ops::notification_groups::GroupData;
+use crate::ops::visibility::Viewer;
 use crate::state::AppState;
 use crate::store::notifications::Notification;
 use crate::store::Result;
@@ -104,7 +105,7 @@ pub fn notification(
     };
     let st = match (is_status_type(&n.kind), n.status_id) {
         (true, Some(id)) => match state.store.status(id)? {
-            Some(s) => match filtered_status(state, &s, filters)? {
+            Some(s) => match filtered_status(state, &Viewer::Owner, &s, filters)? {
                 Some(e) => Some(e),
                 None => return Ok(None),
             },

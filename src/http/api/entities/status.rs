@@ -5,6 +5,7 @@
 use super::account::{account, AccountEntity};
 use super::filter::{filter_result, FilterResultEntity};
 use crate::ops::filters::{Filters, Verdict};
+use crate::ops::visibility::{self, Viewer};
 use crate::state::AppState;
 use crate::store::relations::StatusRel;
 use crate::store::statuses::{Poll, RemoteMedia, Status};
@@ -193,7 +194,9 @@ pub fn poll(status_id: u64, p: &Poll) -> PollEntity {
 }
 
 /// Builds the entity as the owner sees it (their favourite/boost/bookmark
-/// flags). Boosts carry the boosted status in `reblog`.
+/// flags). Boosts carry the boosted status in `reblog`. This asks no
+/// gate: it is for a status already let through (`filtered_status`,
+/// `statuses`, the API's `find`) or one the owner just acted on.
 pub fn status(state: &AppState, s: &Status) -> Result<StatusEntity> {
     let store = &state.store;
     let author = store
@@ -279,13 +282,19 @@ pub fn status(state: &AppState, s: &Status) -> Result<StatusEntity> {
     })
 }
 
-/// The entity as the owner's `filters` judge it: with the warnings that
-/// matched, or `None` when a `hide` filter leaves it out.
+/// The entity for `viewer`, as the owner's `filters` judge it: with the
+/// warnings that matched, or `None` when the visibility gate keeps it
+/// from `viewer` or a `hide` filter leaves it out. Every list of statuses
+/// the API returns is built here or by `statuses`, so none skips the gate.
 pub fn filtered_status(
     state: &AppState,
+    viewer: &Viewer,
     s: &Status,
     filters: &Filters,
 ) -> Result<Option<StatusEntity>> {
+    if !visibility::may_see(state, viewer, s)? {
+        return Ok(None);
+    }
     let results = match filters.verdict(state, s)? {
         Verdict::Hidden => return Ok(None),
         Verdict::Shown(r) => r,
@@ -301,13 +310,18 @@ pub fn filtered_status(
     Ok(Some(e))
 }
 
-/// Entities for a list of ids, skipping any that vanished meanwhile or
-/// that `filters` hide.
-pub fn statuses(state: &AppState, ids: &[u64], filters: &Filters) -> Result<Vec<StatusEntity>> {
+/// Entities for a list of ids, skipping any that vanished meanwhile,
+/// that `viewer` may not see, or that `filters` hide.
+pub fn statuses(
+    state: &AppState,
+    viewer: &Viewer,
+    ids: &[u64],
+    filters: &Filters,
+) -> Result<Vec<StatusEntity>> {
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
         if let Some(s) = state.store.status(*id)? {
-            out.extend(filtered_status(state, &s, filters)?);
+            out.extend(filtered_status(state, viewer, &s, filters)?);
         }
     }
     Ok(out)

@@ -337,7 +337,8 @@ impl Subscriptions {
                             Some(c) => Filters::load(state, c)?,
                             None => Filters::none(),
                         };
-                        let p = filtered_status(state, &s, &words)?.and_then(|e| encode(&e));
+                        let p = filtered_status(state, &self.auth.viewer(), &s, &words)?
+                            .and_then(|e| encode(&e));
                         status_json.push((context, p.clone()));
                         p
                     }
