@@ -6,7 +6,7 @@ use sled::transaction::{ConflictableTransactionError, Transactional};
 
 /// Version of the on-disk layout this binary writes. Each bump adds a step
 /// to `migrate`.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 pub(super) const KEY_SCHEMA: &[u8] = b"schema_version";
 pub(super) const KEY_OWNER: &[u8] = b"owner";
@@ -45,6 +45,14 @@ pub(super) fn migrate(store: &Store) -> Result<()> {
         let filed = store.file_unfiled_direct()?;
         if filed > 0 {
             tracing::info!("filed {filed} direct status(es) into conversations");
+        }
+    }
+    // Version 2 → 3: push subscriptions no longer keep their raw access
+    // token (see `store::push`); rewrite them without it.
+    if found < 3 {
+        let n = store.forget_push_tokens()?;
+        if n > 0 {
+            tracing::info!("removed the stored access token of {n} push subscription(s)");
         }
     }
     // Future steps go here as `if found < N { … }`.
