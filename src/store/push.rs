@@ -231,6 +231,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::SCHEMA_VERSION;
 
     fn sub(token: &str, id: u64) -> PushSubscription {
         PushSubscription {
@@ -255,6 +256,44 @@ mod tests {
         assert!(s.delete_push_subscription("b").unwrap());
         assert!(!s.delete_push_subscription("b").unwrap());
         assert!(s.push_subscriptions().unwrap().is_empty());
+    }
+
+    /// A subscription as schema 2 stored it, raw token included.
+    #[derive(Serialize)]
+    struct OldSubscription {
+        id: u64,
+        token_hash: String,
+        access_token: String,
+        endpoint: String,
+    }
+
+    #[test]
+    fn upgrading_to_schema_3_forgets_raw_tokens_and_keeps_subscriptions() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), 4 << 20).unwrap();
+        let old = OldSubscription {
+            id: 7,
+            token_hash: "h".into(),
+            access_token: "raw-bearer-token".into(),
+            endpoint: "https://push.example/1".into(),
+        };
+        store.oauth.insert(key("h"), codec::encode(&old)).unwrap();
+        store
+            .meta
+            .insert(super::super::meta::KEY_SCHEMA, codec::encode(&2u32))
+            .unwrap();
+        store.flush_sync().unwrap();
+        drop(store);
+
+        let store = Store::open(dir.path(), 4 << 20).unwrap();
+        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+        let raw = store.oauth.get(key("h")).unwrap().unwrap();
+        assert!(!raw.windows(16).any(|w| w == b"raw-bearer-token"));
+        let sub = store.push_subscription("h").unwrap().unwrap();
+        assert_eq!(
+            (sub.id, sub.endpoint.as_str()),
+            (7, "https://push.example/1")
+        );
     }
 
     #[test]
