@@ -230,8 +230,11 @@ fn passwd(args: PasswdArgs) -> Result<(), CliError> {
         )));
     }
     let password = read_password(args.password_stdin, "New password: ")?;
-    setup::change_password(&store, &password)?;
-    println!("Password changed.");
+    let revoked = setup::change_password(&store, &password, None)?;
+    println!(
+        "Password changed. All apps and browser sessions were signed out ({} app token(s) revoked); log in again with the new password.",
+        revoked.len()
+    );
     Ok(())
 }
 

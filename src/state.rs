@@ -61,8 +61,8 @@ pub struct Inner {
     /// Every request to another server goes through this (SSRF checks,
     /// size and time caps, signatures).
     pub fetcher: crate::federation::fetcher::Fetcher,
-    /// Wrong passwords on the login page, to slow guessing.
-    pub login_throttle: crate::http::web::session::LoginThrottle,
+    /// Password guesses, wherever the owner's password is checked.
+    pub password_limiter: crate::ops::password_limit::PasswordLimiter,
 }
 
 impl std::ops::Deref for AppState {
@@ -93,7 +93,7 @@ impl AppState {
             ),
             signing_key: RwLock::new(None),
             fetcher,
-            login_throttle: Default::default(),
+            password_limiter: Default::default(),
         }))
     }
 

@@ -53,6 +53,24 @@ pub fn spki_to_pkcs1(spki: &[u8]) -> Option<&[u8]> {
     Some(key)
 }
 
+/// The size in bits of a PKCS#1 `RSAPublicKey`'s modulus, or `None` when
+/// the structure can't be read.
+pub fn rsa_modulus_bits(pkcs1: &[u8]) -> Option<usize> {
+    let (tag, body, _) = read_tlv(pkcs1)?;
+    if tag != 0x30 {
+        return None;
+    }
+    let (tag, modulus, _) = read_tlv(body)?;
+    if tag != 0x02 {
+        return None;
+    }
+    // DER integers carry a leading zero byte when the top bit is set.
+    let start = modulus.iter().position(|&b| b != 0)?;
+    let significant = modulus.get(start..)?;
+    let (&top, _) = significant.split_first()?;
+    Some(significant.len() * 8 - top.leading_zeros() as usize)
+}
+
 fn push_len(out: &mut Vec<u8>, len: usize) {
     if len < 0x80 {
         out.push(len as u8);
@@ -92,6 +110,19 @@ mod tests {
         assert_eq!(spki_to_pkcs1(&spki), Some(&pkcs1[..]));
         let long = vec![7u8; 300];
         assert_eq!(spki_to_pkcs1(&pkcs1_to_spki(&long)), Some(&long[..]));
+    }
+
+    #[test]
+    fn modulus_size_is_read_past_the_sign_byte() {
+        // SEQUENCE { INTEGER 0x00 0x80 0x01, INTEGER 3 }: a 16-bit modulus.
+        let pkcs1 = [0x30, 0x08, 0x02, 0x03, 0x00, 0x80, 0x01, 0x02, 0x01, 0x03];
+        assert_eq!(rsa_modulus_bits(&pkcs1), Some(16));
+        let small = [0x30, 0x06, 0x02, 0x01, 0x05, 0x02, 0x01, 0x03];
+        assert_eq!(rsa_modulus_bits(&small), Some(3));
+        for n in 0..pkcs1.len() {
+            assert_eq!(rsa_modulus_bits(&pkcs1[..n]), None);
+        }
+        assert_eq!(rsa_modulus_bits(&[0x30, 0x03, 0x02, 0x01, 0x00]), None);
     }
 
     #[test]

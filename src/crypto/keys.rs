@@ -87,6 +87,23 @@ fn pem_encode(label: &str, der: &[u8]) -> String {
     out
 }
 
+/// The smallest RSA key accepted from a peer. 1024-bit keys have been
+/// within reach of well-funded attackers for years; Mastodon has made
+/// 2048 bits since its first release, so only abandoned software or
+/// forged actors still use less.
+pub const MIN_PEER_KEY_BITS: usize = 2048;
+
+/// Why a peer's `publicKeyPem` is not used.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PublicKeyError {
+    #[error("not an RSA public key in PEM (SPKI or PKCS#1) that can be read")]
+    Unreadable,
+    #[error(
+        "the RSA key has {bits} bits; keys of fewer than {MIN_PEER_KEY_BITS} bits are refused"
+    )]
+    TooShort { bits: usize },
+}
+
 /// A remote RSA public key, parsed from `publicKeyPem`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PublicKey {
@@ -94,8 +111,9 @@ pub struct PublicKey {
 }
 
 impl PublicKey {
-    /// Accepts SPKI (`BEGIN PUBLIC KEY`) and PKCS#1 (`BEGIN RSA PUBLIC KEY`).
-    pub fn from_pem(pem: &str) -> Option<PublicKey> {
+    /// Accepts SPKI (`BEGIN PUBLIC KEY`) and PKCS#1 (`BEGIN RSA PUBLIC KEY`)
+    /// of at least `MIN_PEER_KEY_BITS`.
+    pub fn parse_pem(pem: &str) -> Result<PublicKey, PublicKeyError> {
         let mut label = None;
         let mut body = String::new();
         for line in pem.lines().map(str::trim) {
@@ -109,24 +127,32 @@ impl PublicKey {
         }
         let der = base64::engine::general_purpose::STANDARD
             .decode(body.as_bytes())
-            .ok()?;
-        let pkcs1 = match label?.as_str() {
-            "PUBLIC KEY" => der::spki_to_pkcs1(&der)?.to_vec(),
-            "RSA PUBLIC KEY" => der,
-            _ => return None,
+            .map_err(|_| PublicKeyError::Unreadable)?;
+        let pkcs1 = match label.as_deref() {
+            Some("PUBLIC KEY") => der::spki_to_pkcs1(&der)
+                .ok_or(PublicKeyError::Unreadable)?
+                .to_vec(),
+            Some("RSA PUBLIC KEY") => der,
+            _ => return Err(PublicKeyError::Unreadable),
         };
-        Some(PublicKey { pkcs1 })
+        let bits = der::rsa_modulus_bits(&pkcs1).ok_or(PublicKeyError::Unreadable)?;
+        if bits < MIN_PEER_KEY_BITS {
+            return Err(PublicKeyError::TooShort { bits });
+        }
+        Ok(PublicKey { pkcs1 })
     }
 
-    /// Checks an `rsa-sha256` signature. Keys from 1024 bits are accepted,
-    /// since some long-lived fediverse actors still have them.
+    /// `parse_pem`, for callers that need no reason.
+    pub fn from_pem(pem: &str) -> Option<PublicKey> {
+        Self::parse_pem(pem).ok()
+    }
+
+    /// Checks an `rsa-sha256` signature. ring refuses keys under 2048
+    /// bits here too, whatever `parse_pem` let through.
     pub fn verify(&self, message: &[u8], sig: &[u8]) -> bool {
-        UnparsedPublicKey::new(
-            &signature::RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY,
-            &self.pkcs1,
-        )
-        .verify(message, sig)
-        .is_ok()
+        UnparsedPublicKey::new(&signature::RSA_PKCS1_2048_8192_SHA256, &self.pkcs1)
+            .verify(message, sig)
+            .is_ok()
     }
 }
 
@@ -145,6 +171,24 @@ mod tests {
         let sig = key.sign(b"hello");
         assert!(public.verify(b"hello", &sig));
         assert!(!public.verify(b"hellO", &sig));
+    }
+
+    #[test]
+    fn keys_under_2048_bits_are_refused_by_name() {
+        use rand_core::SeedableRng;
+        use rsa::pkcs8::{EncodePublicKey, LineEnding};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        let weak = rsa::RsaPrivateKey::new(&mut rng, 1024).unwrap();
+        let pem = weak
+            .to_public_key()
+            .to_public_key_pem(LineEnding::LF)
+            .unwrap();
+        assert_eq!(
+            PublicKey::parse_pem(&pem),
+            Err(PublicKeyError::TooShort { bits: 1024 })
+        );
+        let strong = SigningKey::from_pkcs8(&seeded_pkcs8(1)).unwrap();
+        assert!(PublicKey::parse_pem(&strong.public_key_pem()).is_ok());
     }
 
     #[test]

@@ -15,7 +15,7 @@ use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use reqwest::header::{HeaderValue, ACCEPT, CONTENT_TYPE, LOCATION};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use url::{Host, Url};
@@ -455,56 +455,8 @@ fn check_url(url: &Url, allow_private: bool) -> Result<(), FetchError> {
     }
 }
 
-/// True for addresses on the public internet. Everything else (private,
-/// loopback, link-local, unique-local, multicast, unspecified, CGNAT,
-/// documentation, benchmarking and reserved ranges) is refused, including
-/// IPv4 hidden inside IPv6 (mapped, NAT64, 6to4).
-pub fn is_public_ip(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => is_public_v4(v4),
-        IpAddr::V6(v6) => is_public_v6(v6),
-    }
-}
-
-fn is_public_v4(ip: Ipv4Addr) -> bool {
-    let [a, b, c, _] = ip.octets();
-    !(a == 0
-        || a == 10
-        || a == 127
-        || (a == 100 && (64..128).contains(&b)) // CGNAT 100.64/10
-        || (a == 169 && b == 254)
-        || (a == 172 && (16..32).contains(&b))
-        || (a == 192 && b == 0 && c == 0) // IETF protocol assignments
-        || (a == 192 && b == 0 && c == 2) // TEST-NET-1
-        || (a == 192 && b == 168)
-        || (a == 198 && (b == 18 || b == 19)) // benchmarking
-        || (a == 198 && b == 51 && c == 100) // TEST-NET-2
-        || (a == 203 && b == 0 && c == 113) // TEST-NET-3
-        || a >= 224) // multicast, reserved, broadcast
-}
-
-fn is_public_v6(ip: Ipv6Addr) -> bool {
-    let s = ip.segments();
-    if let Some(v4) = ip.to_ipv4_mapped() {
-        return is_public_v4(v4);
-    }
-    let embedded = |hi: u16, lo: u16| Ipv4Addr::from(((hi as u32) << 16) | lo as u32);
-    if s[0] == 0x64 && s[1] == 0xff9b && s[2..6] == [0; 4] {
-        return is_public_v4(embedded(s[6], s[7])); // NAT64
-    }
-    if s[0] == 0x2002 {
-        return is_public_v4(embedded(s[1], s[2])); // 6to4
-    }
-    !(ip.is_unspecified()
-        || ip.is_loopback()
-        || s[0..6] == [0; 6] // IPv4-compatible (deprecated)
-        || (s[0] & 0xff00) == 0xff00 // multicast
-        || (s[0] & 0xffc0) == 0xfe80 // link-local
-        || (s[0] & 0xffc0) == 0xfec0 // site-local (deprecated)
-        || (s[0] & 0xfe00) == 0xfc00 // unique local
-        || (s[0] == 0x2001 && s[1] == 0x0db8) // documentation
-        || (s[0] == 0x2001 && s[1] < 0x200)) // Teredo, benchmarking, ORCHID
-}
+/// The address rule, kept in `addresses` with the registries it follows.
+pub use super::addresses::is_public_ip;
 
 /// Marks a refusal by our resolver inside reqwest's error chain.
 #[derive(Debug)]

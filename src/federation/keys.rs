@@ -8,7 +8,7 @@
 use super::actors::{self, ActorError};
 use super::fetcher::{owner_signer, FetchError};
 use super::signatures::{self, SignatureError};
-use crate::crypto::keys::PublicKey;
+use crate::crypto::keys::{PublicKey, PublicKeyError};
 use crate::state::AppState;
 use crate::store::accounts::Account;
 use crate::store::StoreError;
@@ -80,6 +80,11 @@ pub enum KeyError {
     NotClaimed { key_id: String, owner: String },
     #[error("key {0} is not an RSA public key we can read")]
     BadKey(String),
+    #[error("key {key_id} is refused: {reason}")]
+    Refused {
+        key_id: String,
+        reason: PublicKeyError,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -177,8 +182,13 @@ fn known_owner(state: &AppState, key_id: &str) -> Result<Option<Account>, KeyErr
 }
 
 fn key_of(account: Account, key_id: &str) -> Result<(PublicKey, Account), KeyError> {
-    let key = PublicKey::from_pem(&account.public_key_pem)
-        .ok_or_else(|| KeyError::BadKey(key_id.to_string()))?;
+    let key = PublicKey::parse_pem(&account.public_key_pem).map_err(|reason| match reason {
+        PublicKeyError::Unreadable => KeyError::BadKey(key_id.to_string()),
+        reason => KeyError::Refused {
+            key_id: key_id.to_string(),
+            reason,
+        },
+    })?;
     Ok((key, account))
 }
 

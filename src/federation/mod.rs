@@ -3,6 +3,7 @@
 //! in `http::wellknown`; ActivityStreams shapes in `activitypub`.
 
 pub mod actors;
+pub mod addresses;
 pub mod delivery;
 pub mod fetcher;
 pub mod inbox_worker;

@@ -5,6 +5,7 @@
 
 pub mod media;
 pub mod oauth;
+pub mod password_limit;
 pub mod profile;
 pub mod profile_images;
 pub mod setup;

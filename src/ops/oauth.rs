@@ -363,12 +363,14 @@ pub fn exchange_code(
             "the code has expired; ask the person to log in again".into(),
         ));
     }
-    if let Some(r) = redirect_uri.filter(|r| !r.is_empty()) {
-        if r != stored.redirect_uri {
-            return Err(OAuthError::InvalidGrant(
-                "redirect_uri differs from the one used to authorize".into(),
-            ));
-        }
+    // RFC 6749 §4.1.3: a code issued for a redirect URI is exchanged only
+    // by naming the same URI, so a code caught on its way to one address
+    // can't be spent by a client that never meant to go there.
+    if !stored.redirect_uri.is_empty() && redirect_uri != Some(stored.redirect_uri.as_str()) {
+        return Err(OAuthError::InvalidGrant(match redirect_uri {
+            None | Some("") => "redirect_uri is required: send the one used to authorize".into(),
+            Some(_) => "redirect_uri differs from the one used to authorize".into(),
+        }));
     }
     if !client_authenticated && stored.code_challenge.is_empty() {
         // Only PKCE stands in for a client secret.

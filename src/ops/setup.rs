@@ -6,6 +6,7 @@
 
 use super::{OpError, OpResult};
 use crate::crypto::{keys, password};
+use crate::store::oauth::Token;
 use crate::store::{accounts::Account, Owner, Store, StoreError};
 use crate::urls::Urls;
 
@@ -94,15 +95,26 @@ pub fn create_owner(
     Ok(account)
 }
 
-pub fn change_password(store: &Store, new_password: &str) -> OpResult<()> {
+/// Changes the owner's password and signs out everything the old one let
+/// in: a password is changed because it may be known to someone else, who
+/// may have logged in with it already. Every OAuth token (apps log in
+/// again), every unspent code and every browser session goes, except
+/// `keep_session`, the session making the change on the web. Returns the
+/// tokens revoked; the caller closes their streams (`oauth::announce_revoked`)
+/// when a server is running.
+pub fn change_password(
+    store: &Store,
+    new_password: &str,
+    keep_session: Option<&str>,
+) -> OpResult<Vec<Token>> {
     password::check_strength(new_password).map_err(OpError::Invalid)?;
     let mut owner = store.owner()?.ok_or_else(|| {
         OpError::NotFound("this server has no owner yet; run `burrow init` first".into())
     })?;
     owner.password_hash = password::hash(new_password);
-    store.update_owner(&owner)?;
+    let revoked = store.replace_owner_and_sign_out(&owner, keep_session)?;
     store.flush_sync()?;
-    Ok(())
+    Ok(revoked)
 }
 
 /// Checks the owner's password (argon2, slow on purpose).

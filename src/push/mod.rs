@@ -116,7 +116,8 @@ pub async fn queue_notification(state: &AppState, id: u64) -> Result<usize, Stor
             &n,
             &from,
             status.as_ref(),
-            &sub.access_token,
+            // Only the token's hash is stored (see `store::push`).
+            "",
             locale,
             &state.urls,
         );

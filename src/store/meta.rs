@@ -6,7 +6,7 @@ use sled::transaction::{ConflictableTransactionError, Transactional};
 
 /// Version of the on-disk layout this binary writes. Each bump adds a step
 /// to `migrate`.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 pub(super) const KEY_SCHEMA: &[u8] = b"schema_version";
 pub(super) const KEY_OWNER: &[u8] = b"owner";
@@ -54,6 +54,14 @@ pub(super) fn migrate(store: &Store) -> Result<()> {
         let changed = store.normalize_domain_blocks()?;
         if changed > 0 {
             tracing::info!("rewrote {changed} domain block(s) in the normalised form");
+        }
+    }
+    // Version 3 → 4: push subscriptions no longer keep their raw access
+    // token (see `store::push`); rewrite them without it.
+    if found < 4 {
+        let n = store.forget_push_tokens()?;
+        if n > 0 {
+            tracing::info!("removed the stored access token of {n} push subscription(s)");
         }
     }
     // Future steps go here as `if found < N { … }`.

@@ -113,7 +113,8 @@ pub struct Store {
     pub(crate) queue_delivery: sled::Tree,
     pub(crate) queue_inbox: sled::Tree,
     pub(crate) objects_cache: sled::Tree,
-    ids: std::sync::Arc<IdGen>,
+    /// Seeded from the store at open, so ids never repeat across restarts.
+    ids: std::sync::Arc<ids::IdSource>,
     flusher: std::sync::Arc<Flusher>,
 }
 
@@ -141,6 +142,11 @@ impl Store {
     /// Opens (or creates) the database in `dir` with a page cache of
     /// `cache_bytes`, then runs pending migrations.
     pub fn open(dir: &Path, cache_bytes: u64) -> Result<Store> {
+        Self::open_with_clock(dir, cache_bytes, ids::system_clock())
+    }
+
+    /// `open`, with the clock new ids are made from (tests set it back).
+    pub fn open_with_clock(dir: &Path, cache_bytes: u64, clock: ids::Clock) -> Result<Store> {
         let db = sled::Config::new()
             .path(dir)
             .cache_capacity(cache_bytes)
@@ -150,7 +156,7 @@ impl Store {
             .flush_every_ms(Some(2000))
             .mode(sled::Mode::LowSpace)
             .open()?;
-        Self::from_db(db)
+        Self::from_db(db, clock)
     }
 
     /// A throwaway store for unit tests (lives in memory / `/dev/shm`).
@@ -159,13 +165,19 @@ impl Store {
             .temporary(true)
             .cache_capacity(4 << 20)
             .open()?;
-        Self::from_db(db)
+        Self::from_db(db, ids::system_clock())
     }
 
-    fn from_db(db: sled::Db) -> Result<Store> {
+    fn from_db(db: sled::Db, clock: ids::Clock) -> Result<Store> {
         let t = |name: &str| db.open_tree(name);
+        let meta = t("meta")?;
+        let id_trees = ids::ID_KEYED
+            .iter()
+            .map(|(tree, _)| t(TREES[*tree as usize]))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        let ids = ids::IdSource::open(meta.clone(), &id_trees.iter().collect::<Vec<_>>(), clock)?;
         let store = Store {
-            meta: t("meta")?,
+            meta,
             accounts: t("accounts")?,
             index: t("index")?,
             statuses: t("statuses")?,
@@ -177,7 +189,7 @@ impl Store {
             queue_delivery: t("queue_delivery")?,
             queue_inbox: t("queue_inbox")?,
             objects_cache: t("objects_cache")?,
-            ids: std::sync::Arc::new(IdGen::default()),
+            ids: std::sync::Arc::new(ids),
             flusher: std::sync::Arc::default(),
             db,
         };
@@ -185,8 +197,8 @@ impl Store {
         Ok(store)
     }
 
-    /// A fresh snowflake id, strictly greater than any handed out before
-    /// by this process.
+    /// A fresh snowflake id, strictly greater than any this store has
+    /// handed out before, in this process or an earlier one.
     pub fn next_id(&self) -> u64 {
         self.ids.next()
     }

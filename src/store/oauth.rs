@@ -10,6 +10,7 @@
 use super::{codec, index_key, Result, Store, StoreError};
 use serde::{Deserialize, Serialize};
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
+use sled::Transactional;
 
 const KEY_FORM_SECRET: &[u8] = b"oauth_form_secret";
 
@@ -189,6 +190,43 @@ impl Store {
         self.oauth.transaction(|t| {
             for token in &tokens {
                 remove_token(t, token)?;
+            }
+            Ok::<_, ConflictableTransactionError<StoreError>>(())
+        })?;
+        Ok(tokens)
+    }
+
+    /// Stores the owner's new secrets and, in the same step, ends every
+    /// grant made under the old password: every access and refresh token,
+    /// every unspent authorization code, every push subscription (they
+    /// hang off tokens) and every browser session but `keep_session` (the
+    /// one making the change). Returns the tokens deleted, so their open
+    /// streams can be closed.
+    pub fn replace_owner_and_sign_out(
+        &self,
+        owner: &super::Owner,
+        keep_session: Option<&str>,
+    ) -> Result<Vec<Token>> {
+        let tokens = self.tokens()?;
+        let mut doomed = Vec::new();
+        for prefix in ["code", "push", "session"] {
+            for kv in self.oauth.scan_prefix(index_key(prefix, &[b""])) {
+                let (k, _) = kv?;
+                let kept = keep_session
+                    .is_some_and(|h| k.as_ref() == index_key("session", &[h.as_bytes()]));
+                if !kept {
+                    doomed.push(k);
+                }
+            }
+        }
+        let owner_bytes = codec::encode(owner);
+        (&self.meta, &self.oauth).transaction(|(meta, oauth)| {
+            meta.insert(super::meta::KEY_OWNER, owner_bytes.clone())?;
+            for token in &tokens {
+                remove_token(oauth, token)?;
+            }
+            for k in &doomed {
+                oauth.remove(k)?;
             }
             Ok::<_, ConflictableTransactionError<StoreError>>(())
         })?;

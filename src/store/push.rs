@@ -2,13 +2,21 @@
 //! (Mastodon allows one subscription per access token), and the server's
 //! VAPID key pair, in `meta`.
 //!
-//! Unlike the rest of the `oauth` tree, a subscription keeps its access
-//! token in the clear: Mastodon's push payload carries it
-//! (`access_token`), and apps (the official iOS app among them) use it to
-//! tell which of their accounts a notification is for. A copied database
-//! therefore grants the tokens of apps that subscribed to push. The
-//! subscription goes when the app deletes it, re-subscribes, or its token
-//! is revoked or refreshed (noticed at the next notification; apps
+//! Like the rest of the `oauth` tree, a subscription keeps only the hash
+//! of its access token, so a copied database grants nothing. Mastodon's
+//! push payload carries the raw token (`access_token`), which some apps
+//! use to tell which of their accounts a notification is for; Burrow
+//! sends that field empty instead. An app already knows which account it
+//! subscribed for (one subscription per token, at a push endpoint of its
+//! own), while a stored bearer token would open the owner's account to
+//! anyone holding a copy of the data directory or a backup.
+//!
+//! Stores written before schema 3 kept the raw token; the migration to
+//! schema 3 rewrites every subscription without it (`forget_push_tokens`)
+//! rather than deleting them, so apps keep receiving notifications.
+//!
+//! The subscription goes when the app deletes it, re-subscribes, or its
+//! token is revoked or refreshed (noticed at the next notification; apps
 //! subscribe again with their new token).
 
 use super::{codec, index_key, Result, Store};
@@ -112,8 +120,6 @@ pub struct PushSubscription {
     pub id: u64,
     /// `token_hash` of the access token it belongs to; the record's key.
     pub token_hash: String,
-    /// The access token itself, for the payload (see the module notes).
-    pub access_token: String,
     /// Where messages are POSTed (the push service).
     pub endpoint: String,
     /// The subscriber's P-256 public key, uncompressed (65 bytes).
@@ -176,6 +182,22 @@ impl Store {
             .is_ok())
     }
 
+    /// Rewrites every subscription without the raw access token earlier
+    /// versions kept (decoding ignores the old field, encoding leaves it
+    /// out); returns how many were rewritten.
+    pub(super) fn forget_push_tokens(&self) -> Result<usize> {
+        let mut prefix = PREFIX.as_bytes().to_vec();
+        prefix.push(0);
+        let mut n = 0;
+        for kv in self.oauth.scan_prefix(&prefix) {
+            let (k, v) = kv?;
+            let sub: PushSubscription = codec::decode(&v)?;
+            self.oauth.insert(k, codec::encode(&sub))?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
     /// Every subscription (one per token that asked; a handful at most).
     pub fn push_subscriptions(&self) -> Result<Vec<PushSubscription>> {
         let mut prefix = PREFIX.as_bytes().to_vec();
@@ -209,6 +231,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::SCHEMA_VERSION;
 
     fn sub(token: &str, id: u64) -> PushSubscription {
         PushSubscription {
@@ -233,6 +256,44 @@ mod tests {
         assert!(s.delete_push_subscription("b").unwrap());
         assert!(!s.delete_push_subscription("b").unwrap());
         assert!(s.push_subscriptions().unwrap().is_empty());
+    }
+
+    /// A subscription as schema 2 stored it, raw token included.
+    #[derive(Serialize)]
+    struct OldSubscription {
+        id: u64,
+        token_hash: String,
+        access_token: String,
+        endpoint: String,
+    }
+
+    #[test]
+    fn upgrading_to_schema_3_forgets_raw_tokens_and_keeps_subscriptions() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), 4 << 20).unwrap();
+        let old = OldSubscription {
+            id: 7,
+            token_hash: "h".into(),
+            access_token: "raw-bearer-token".into(),
+            endpoint: "https://push.example/1".into(),
+        };
+        store.oauth.insert(key("h"), codec::encode(&old)).unwrap();
+        store
+            .meta
+            .insert(super::super::meta::KEY_SCHEMA, codec::encode(&2u32))
+            .unwrap();
+        store.flush_sync().unwrap();
+        drop(store);
+
+        let store = Store::open(dir.path(), 4 << 20).unwrap();
+        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+        let raw = store.oauth.get(key("h")).unwrap().unwrap();
+        assert!(!raw.windows(16).any(|w| w == b"raw-bearer-token"));
+        let sub = store.push_subscription("h").unwrap().unwrap();
+        assert_eq!(
+            (sub.id, sub.endpoint.as_str()),
+            (7, "https://push.example/1")
+        );
     }
 
     #[test]

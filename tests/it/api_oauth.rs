@@ -684,7 +684,8 @@ async fn scopes_and_app_tokens_are_enforced() {
     let tok: Value = post_token(
         &s,
         json!({"grant_type": "authorization_code", "code": code, "client_id": app["client_id"],
-               "client_secret": app["client_secret"], "code_verifier": verifier}),
+               "client_secret": app["client_secret"], "code_verifier": verifier,
+               "redirect_uri": IVORY}),
     )
     .await
     .json()

@@ -26,6 +26,7 @@ mod fetcher;
 mod fixtures_inbound;
 mod hostile_origin;
 mod hostile_visibility;
+mod hostile_secrets;
 mod inbox_security;
 mod keys;
 mod media;

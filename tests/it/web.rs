@@ -637,7 +637,7 @@ async fn wrong_passwords_are_refused_then_paused() {
         .post("/login", &[("csrf", "forged"), ("password", PASSWORD)])
         .await;
     assert_eq!(res.status, 403);
-    for _ in 0..burrow::http::web::session::MAX_LOGIN_FAILURES {
+    for _ in 0..burrow::ops::password_limit::FREE_FAILURES {
         let res = b
             .post(
                 "/login",

@@ -34,8 +34,7 @@ pub mod timelines;
 use crate::http::error::ApiError;
 use crate::state::AppState;
 use axum::routing::{any, get, post};
-use axum::{Extension, Router};
-use std::sync::Arc;
+use axum::Router;
 use tower_http::cors::CorsLayer;
 
 pub fn routes() -> Router<AppState> {
@@ -96,7 +95,6 @@ pub fn routes() -> Router<AppState> {
         .merge(media::routes())
         .merge(streaming::routes())
         .route("/api/{*rest}", any(unknown_endpoint))
-        .layer(Extension(Arc::new(oauth::LoginLimiter::default())))
         // Browser-based apps (Elk, Phanpy) call the API from their own origin.
         .layer(CorsLayer::permissive())
 }

@@ -15,58 +15,10 @@ use crate::store::oauth::App;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use axum::{Extension, Json};
+use axum::Json;
 use base64::Engine;
 use serde_json::json;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
-
-/// Wrong passwords allowed within `FAILURE_WINDOW` before each further
-/// attempt must wait `FAILURE_BACKOFF`. One person types their password
-/// wrong a few times; a guesser needs millions of tries.
-pub const FREE_PASSWORD_FAILURES: usize = 5;
-pub const FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
-/// Long enough to make guessing hopeless (120 tries an hour), short enough
-/// that the owner is never locked out for long.
-pub const FAILURE_BACKOFF: Duration = Duration::from_secs(30);
-
-/// Remembers recent wrong passwords on the authorize page. In memory: a
-/// restart forgets them, which costs a guesser a restart per 5 tries.
-#[derive(Default)]
-pub struct LoginLimiter {
-    failures: Mutex<Vec<Instant>>,
-}
-
-impl LoginLimiter {
-    /// `Err(wait)` while attempts are being slowed down.
-    fn check(&self, now: Instant) -> Result<(), Duration> {
-        let mut f = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        f.retain(|t| now.duration_since(*t) < FAILURE_WINDOW);
-        if f.len() < FREE_PASSWORD_FAILURES {
-            return Ok(());
-        }
-        let last = *f.last().expect("non-empty");
-        let ready = last + FAILURE_BACKOFF;
-        if now < ready {
-            Err(ready - now)
-        } else {
-            Ok(())
-        }
-    }
-    fn failed(&self, now: Instant) {
-        let mut f = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        f.push(now);
-        // Only the newest few matter for `check`.
-        let excess = f.len().saturating_sub(FREE_PASSWORD_FAILURES * 2);
-        f.drain(..excess);
-    }
-    fn succeeded(&self) {
-        self.failures
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
-    }
-}
+use std::time::Instant;
 
 fn now_secs() -> i64 {
     crate::time_fmt::now_ms() / 1000
@@ -283,11 +235,7 @@ pub async fn authorize_page(State(state): State<AppState>, p: Params) -> Respons
 
 /// `POST /oauth/authorize`: the owner approved (with their password) or
 /// denied.
-pub async fn authorize_submit(
-    State(state): State<AppState>,
-    Extension(limiter): Extension<Arc<LoginLimiter>>,
-    p: Params,
-) -> Response {
+pub async fn authorize_submit(State(state): State<AppState>, p: Params) -> Response {
     let mut req = request_from(&p);
     let issued_at = p
         .str("issued_at")
@@ -342,15 +290,15 @@ pub async fn authorize_submit(
             },
         )
     };
-    if let Err(wait) = limiter.check(Instant::now()) {
-        return again(
-            format!(
-                "Too many wrong passwords. Wait {} seconds, then try again.",
-                wait.as_secs() + 1
-            ),
-            StatusCode::TOO_MANY_REQUESTS,
-        );
-    }
+    let attempt = match state.password_limiter.reserve(Instant::now()) {
+        Ok(a) => a,
+        Err(wait) => {
+            return again(
+                crate::ops::password_limit::wait_message(wait),
+                StatusCode::TOO_MANY_REQUESTS,
+            )
+        }
+    };
     let password = p.str("password").unwrap_or_default();
     let st = state.clone();
     let checked = tokio::task::spawn_blocking(move || {
@@ -358,9 +306,9 @@ pub async fn authorize_submit(
     })
     .await;
     match checked {
-        Ok(Ok(true)) => limiter.succeeded(),
+        Ok(Ok(true)) => attempt.succeeded(),
         Ok(Ok(false)) => {
-            limiter.failed(Instant::now());
+            attempt.failed(Instant::now());
             return again(
                 "That password is not right. Try again.".into(),
                 StatusCode::UNAUTHORIZED,
@@ -595,23 +543,4 @@ pub async fn metadata(State(state): State<AppState>) -> Result<Response, ApiErro
         "code_challenge_methods_supported": ["S256", "plain"],
     }))
     .into_response())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn limiter_slows_after_free_failures_and_forgets_on_success() {
-        let l = LoginLimiter::default();
-        let t0 = Instant::now();
-        for _ in 0..FREE_PASSWORD_FAILURES {
-            assert!(l.check(t0).is_ok());
-            l.failed(t0);
-        }
-        assert!(l.check(t0).is_err());
-        assert!(l.check(t0 + FAILURE_BACKOFF).is_ok());
-        l.succeeded();
-        assert!(l.check(t0).is_ok());
-    }
 }

@@ -10,7 +10,6 @@ use crate::push::{ece, vapid};
 use crate::state::AppState;
 use crate::store::push::{PushAlerts, PushPolicy, PushSubscription};
 use axum::extract::State;
-use axum::http::{header, HeaderMap, Uri};
 use axum::Json;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -23,30 +22,6 @@ const NOT_FOUND: &str = "Record not found";
 
 fn server_key(state: &AppState) -> Result<String, ApiError> {
     Ok(vapid::public_key(&state.store)?)
-}
-
-/// The raw bearer string, which the payload must carry; `Auth` has
-/// already checked it, this only reads it back (header first, then the
-/// `access_token` query parameter, as `Auth` does).
-fn raw_token(headers: &HeaderMap, uri: &Uri, auth: &Auth) -> Result<String, ApiError> {
-    let from_header = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, t)| t.trim().to_string())
-        .filter(|t| !t.is_empty());
-    let token = from_header.or_else(|| {
-        url::form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
-            .find(|(k, _)| k == "access_token")
-            .map(|(_, v)| v.into_owned())
-    });
-    match token {
-        Some(t) if crate::crypto::token_hash(&t) == auth.token.token_hash => Ok(t),
-        _ => Err(ApiError::internal(
-            "the bearer token could not be read back after authentication",
-        )),
-    }
 }
 
 /// Base64 as apps send it: url-safe or standard, padded or not.
@@ -120,8 +95,6 @@ fn parse_policy(p: &Params) -> Result<Option<PushPolicy>, ApiError> {
 pub async fn create(
     State(state): State<AppState>,
     auth: Auth,
-    headers: HeaderMap,
-    uri: Uri,
     p: Params,
 ) -> Result<Json<Value>, ApiError> {
     auth.user("push")?;
@@ -171,7 +144,6 @@ pub async fn create(
     let record = PushSubscription {
         id: state.store.next_id(),
         token_hash: auth.token.token_hash.clone(),
-        access_token: raw_token(&headers, &uri, &auth)?,
         endpoint,
         p256dh,
         auth: auth_bytes,

@@ -1,6 +1,6 @@
 //! The owner's login in a browser: a session cookie backed by a record in
 //! the store (hashed), a CSRF token per session checked on every form, and
-//! a limit on password guesses.
+//! the shared limit on password guesses (`ops::password_limit`).
 //!
 //! Every owner form is read through [`Post`], which refuses a body whose
 //! `csrf` field does not match the session: a handler cannot forget it.
@@ -17,7 +17,6 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// The session cookie. Its value is a random token; the store keeps only
@@ -31,55 +30,6 @@ pub const LOGIN_COOKIE: &str = "burrow_login";
 pub const SESSION_LIFETIME_MS: i64 = 30 * 24 * 3600 * 1000;
 /// How long the login form stays usable.
 pub const LOGIN_FORM_LIFETIME_SECS: u64 = 3600;
-/// Wrong passwords in a row before logins pause. Argon2 already makes a
-/// guess slow; this caps guesses at a handful a minute from anywhere.
-pub const MAX_LOGIN_FAILURES: u32 = 5;
-/// How long logins pause after too many failures. The limit is global, not
-/// per address: behind a reverse proxy every client has the proxy's
-/// address. An attacker can thus delay the owner's *new* logins, never
-/// open sessions, and never guess faster.
-pub const LOGIN_LOCKOUT: Duration = Duration::from_secs(60);
-
-/// Failed logins, in memory (a restart forgets them, which costs an
-/// attacker a restart they cannot cause).
-#[derive(Default)]
-pub struct LoginThrottle {
-    inner: Mutex<ThrottleState>,
-}
-
-#[derive(Default)]
-struct ThrottleState {
-    failures: u32,
-    locked_until: Option<Instant>,
-}
-
-impl LoginThrottle {
-    /// `Err(wait)` while logins are paused.
-    pub fn check(&self) -> Result<(), Duration> {
-        let mut s = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        match s.locked_until {
-            Some(until) if until > Instant::now() => Err(until - Instant::now()),
-            Some(_) => {
-                *s = ThrottleState::default();
-                Ok(())
-            }
-            None => Ok(()),
-        }
-    }
-
-    pub fn failed(&self) {
-        let mut s = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        s.failures += 1;
-        if s.failures >= MAX_LOGIN_FAILURES {
-            s.locked_until = Some(Instant::now() + LOGIN_LOCKOUT);
-        }
-    }
-
-    pub fn succeeded(&self) {
-        *self.inner.lock().unwrap_or_else(|e| e.into_inner()) = ThrottleState::default();
-    }
-}
-
 /// A logged-in owner.
 #[derive(Clone, Debug)]
 pub struct Session {
@@ -276,7 +226,7 @@ fn too_many(wait: Duration) -> Response {
     let mut res = PageError::new(
         StatusCode::TOO_MANY_REQUESTS,
         "Too many attempts",
-        format!("Too many wrong passwords. Wait {secs} seconds, then try again."),
+        crate::ops::password_limit::wait_message(wait),
     )
     .into_response();
     if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
@@ -290,13 +240,14 @@ pub async fn login(
     headers: HeaderMap,
     axum::Form(f): axum::Form<LoginForm>,
 ) -> Result<Response, PageError> {
-    if let Err(wait) = state.login_throttle.check() {
-        return Ok(too_many(wait));
-    }
     let expected = cookie(&headers, LOGIN_COOKIE).unwrap_or("");
     if expected.is_empty() || !secure_eq(expected.as_bytes(), f.csrf.as_bytes()) {
         return Err(csrf_refused());
     }
+    let attempt = match state.password_limiter.reserve(Instant::now()) {
+        Ok(a) => a,
+        Err(wait) => return Ok(too_many(wait)),
+    };
     let next = local_path(&f.next, "/web/home");
     let st = state.clone();
     let password = f.password;
@@ -306,7 +257,7 @@ pub async fn login(
     .await
     .map_err(PageError::internal)??;
     if !ok {
-        state.login_throttle.failed();
+        attempt.failed(Instant::now());
         tracing::warn!("wrong password on the login page");
         return login_page(
             &state,
@@ -316,7 +267,7 @@ pub async fn login(
             Some("That password is not right."),
         );
     }
-    state.login_throttle.succeeded();
+    attempt.succeeded();
     let token = random_token();
     let now = now_ms();
     let record = WebSession {
@@ -380,19 +331,5 @@ mod tests {
         ] {
             assert_eq!(local_path(bad, "/f"), "/f", "{bad}");
         }
-    }
-
-    #[test]
-    fn throttle_pauses_after_failures_and_resets_on_success() {
-        let t = LoginThrottle::default();
-        for _ in 0..MAX_LOGIN_FAILURES - 1 {
-            t.failed();
-        }
-        assert!(t.check().is_ok());
-        t.succeeded();
-        for _ in 0..MAX_LOGIN_FAILURES {
-            t.failed();
-        }
-        assert!(t.check().is_err());
     }
 }

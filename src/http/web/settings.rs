@@ -63,7 +63,9 @@ pub async fn show(
         "profile" => Some("Your profile is saved."),
         "avatar" => Some("Your avatar is removed; the default picture shows instead."),
         "header" => Some("Your header is removed."),
-        "password" => Some("Your password is changed. Other browsers were logged out."),
+        "password" => Some(
+            "Your password is changed. All apps and other sessions were signed out: log in to them again with the new password.",
+        ),
         "revoked" => Some("The app’s access is revoked: it is logged out everywhere."),
         "blocked" => Some("The server is blocked."),
         "unblocked" => Some("The server is unblocked."),
@@ -209,31 +211,28 @@ pub async fn change_password(
     if f.new != f.confirm {
         return refuse("The new password and its confirmation differ. Type them again.");
     }
-    if let Err(wait) = state.login_throttle.check() {
-        return refuse(&format!(
-            "Too many wrong passwords. Wait {} seconds, then try again.",
-            wait.as_secs().max(1)
-        ));
-    }
+    let attempt = match state.password_limiter.reserve(std::time::Instant::now()) {
+        Ok(a) => a,
+        Err(wait) => return refuse(&crate::ops::password_limit::wait_message(wait)),
+    };
     let st = state.clone();
+    let keep = post.session.token_hash.clone();
     let result = tokio::task::spawn_blocking(move || {
         if !crate::ops::setup::check_password(&st.store, &f.current)? {
-            return Ok(false);
+            return Ok(None);
         }
-        crate::ops::setup::change_password(&st.store, &f.new).map(|_| true)
+        crate::ops::setup::change_password(&st.store, &f.new, Some(&keep)).map(Some)
     })
     .await
     .map_err(PageError::internal)?;
     match result {
-        Ok(true) => {
-            state
-                .store
-                .prune_sessions(crate::time_fmt::now_ms(), Some(&post.session.token_hash))?;
-            state.store.flush().await?;
+        Ok(Some(revoked)) => {
+            attempt.succeeded();
+            crate::ops::oauth::announce_revoked(&state, &revoked);
             Ok(Redirect::to("/web/settings?done=password").into_response())
         }
-        Ok(false) => {
-            state.login_throttle.failed();
+        Ok(None) => {
+            attempt.failed(std::time::Instant::now());
             refuse("Your current password is not right.")
         }
         Err(OpError::Invalid(m)) => refuse(&m),
