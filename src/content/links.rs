@@ -51,12 +51,13 @@ pub fn safe_url(raw: &str) -> Option<String> {
 /// Where a link to an account goes: its profile `url` when that is safe,
 /// else its actor id (`uri`) when that is, else nowhere.
 pub fn account_link(a: &Account) -> Option<String> {
-    profile_link(&a.url, &a.uri)
+    link_to(&a.url, &a.uri)
 }
 
-/// [`account_link`] for a profile page and actor id held apart from an
-/// `Account` (mentions, statuses: `url` then `uri`).
-pub fn profile_link(url: &str, uri: &str) -> Option<String> {
+/// Where a link to something with a web page (`url`) and an ActivityPub
+/// id (`uri`) goes: the page when it is safe, else the id when it is,
+/// else nowhere. Accounts, statuses and mentions alike.
+pub fn link_to(url: &str, uri: &str) -> Option<String> {
     safe_url(url).or_else(|| safe_url(uri))
 }
 

@@ -332,7 +332,7 @@ impl<'r> Renderer<'r> {
         };
         // A peer chose this account's addresses; without a safe one the
         // mention stays text (and is still addressed).
-        match links::profile_link(&m.url, &m.uri) {
+        match links::link_to(&m.url, &m.uri) {
             Some(url) => {
                 let username = m.acct.split('@').next().unwrap_or(&m.acct);
                 self.out
