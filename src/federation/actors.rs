@@ -214,3 +214,26 @@ fn first_url(v: Option<&Value>) -> Option<String> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn only_safe_addresses_are_kept_from_an_actor() {
+        let doc = json!({
+            "id": "https://remote.example/users/eve",
+            "type": "Person",
+            "preferredUsername": "eve",
+            "inbox": "https://remote.example/users/eve/inbox",
+            "url": [" javascript:alert(1)", { "type": "Link", "href": "data:text/html,x" }],
+            "icon": ["vbscript:x", { "type": "Image", "url": "https://remote.example/a.png" }],
+            "image": { "type": "Image", "url": "JAVASCRIPT:alert(1)" },
+        });
+        let a = parse_actor(&doc, 0).unwrap();
+        assert_eq!(a.url, "https://remote.example/users/eve");
+        assert_eq!(a.avatar, "https://remote.example/a.png");
+        assert_eq!(a.header, "");
+    }
+}
