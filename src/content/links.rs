@@ -41,7 +41,7 @@ pub fn safe_url(raw: &str) -> Option<String> {
     if !matches!(url.scheme(), "http" | "https") {
         return None;
     }
-    if url.host_str().is_none_or(str::is_empty) {
+    if !url.host_str().is_some_and(|h| !h.is_empty()) {
         return None;
     }
     let out = String::from(url);
