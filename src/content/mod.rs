@@ -6,6 +6,7 @@
 //! peer has passed through `sanitize::sanitize` or was produced by
 //! `render::render`, whose output stays inside the same allowlist.
 
+pub mod links;
 mod markup;
 pub mod render;
 pub mod resolver;

@@ -9,7 +9,8 @@
 //! post typed in a Mastodon app must look as typed, and `# 1 thing` or
 //! `> quoted` must not turn into a heading or a quote by surprise.
 
-use super::sanitize::{LINK_REL, LINK_SCHEMES};
+use super::links;
+use super::sanitize::LINK_REL;
 use super::{escape_into, truncate_bytes};
 use pulldown_cmark::{Event, LinkType, Options, Parser, Tag, TagEnd, TextMergeStream};
 use serde::{Deserialize, Serialize};
@@ -329,14 +330,20 @@ impl<'r> Renderer<'r> {
             escape_into(&mut self.out, written);
             return;
         };
-        let username = m.acct.split('@').next().unwrap_or(&m.acct).to_string();
-        let url = if m.url.is_empty() { &m.uri } else { &m.url };
-        self.out
-            .push_str("<span class=\"h-card\" translate=\"no\"><a href=\"");
-        escape_into(&mut self.out, url);
-        self.out.push_str("\" class=\"u-url mention\">@<span>");
-        escape_into(&mut self.out, &username);
-        self.out.push_str("</span></a></span>");
+        // A peer chose this account's addresses; without a safe one the
+        // mention stays text (and is still addressed).
+        match links::link_to(&m.url, &m.uri) {
+            Some(url) => {
+                let username = m.acct.split('@').next().unwrap_or(&m.acct);
+                self.out
+                    .push_str("<span class=\"h-card\" translate=\"no\"><a href=\"");
+                escape_into(&mut self.out, &url);
+                self.out.push_str("\" class=\"u-url mention\">@<span>");
+                escape_into(&mut self.out, username);
+                self.out.push_str("</span></a></span>");
+            }
+            None => escape_into(&mut self.out, written),
+        }
         if !self.mentions.iter().any(|x| x.uri == m.uri) {
             self.mentions.push(m);
         }
@@ -378,9 +385,9 @@ fn display_prefix_len(url: &str) -> usize {
 }
 
 /// Whether a Markdown link target may become a link: absolute, with a
-/// scheme the sanitiser lets through.
+/// scheme the sanitiser lets through (the gate in `links`).
 fn allowed_link(url: &str) -> bool {
-    url::Url::parse(url).is_ok_and(|u| LINK_SCHEMES.contains(&u.scheme()))
+    links::text_link_allowed(url)
 }
 
 /// Rewrites the text so that CommonMark reads only paragraphs and code
@@ -662,6 +669,16 @@ mod tests {
                     uri: "https://me.example/users/alice".into(),
                     url: "https://me.example/@alice".into(),
                 }),
+                "eve@evil.example" => Some(MentionRef {
+                    acct: "eve@evil.example".into(),
+                    uri: "https://evil.example/users/eve".into(),
+                    url: " JavaScript:alert(1)".into(),
+                }),
+                "mal@evil.example" => Some(MentionRef {
+                    acct: "mal@evil.example".into(),
+                    uri: "data:text/html,x".into(),
+                    url: "javascript:alert(1)".into(),
+                }),
                 "bob@remote.example" => Some(MentionRef {
                     acct: "bob@remote.example".into(),
                     uri: "https://remote.example/users/bob".into(),
@@ -843,5 +860,16 @@ mod tests {
         let tags = "#a ".repeat(10_000);
         assert_eq!(render(&tags, &Fixed).tags, vec!["a"]);
         assert_survives_sanitiser(&html("<a href=\"javascript:x\">*<b>\0\u{202e}🦀"));
+    }
+
+    #[test]
+    fn mentions_link_only_to_safe_addresses() {
+        let out = render("@eve@evil.example @mal@evil.example", &Fixed);
+        assert_eq!(
+            out.html,
+            "<p><span class=\"h-card\" translate=\"no\"><a href=\"https://evil.example/users/eve\" class=\"u-url mention\">@<span>eve</span></a></span> @mal@evil.example</p>"
+        );
+        assert!(!out.html.to_ascii_lowercase().contains("script:"));
+        assert_eq!(out.mentions.len(), 2, "both are still addressed");
     }
 }

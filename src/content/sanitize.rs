@@ -9,6 +9,7 @@
 //! paragraphs, as Mastodon renders them. Links whose address is missing or
 //! unacceptable are replaced by their text, also as Mastodon does.
 
+use super::links::{self, LINK_SCHEMES};
 use super::markup::{self, Token};
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
@@ -24,11 +25,6 @@ pub const MAX_REMOTE_HTML_BYTES: usize = 256 * 1024;
 /// 2048-character "hard limit" only protects its database. Nothing longer
 /// than this fits a layout, and longer names are almost always spam.
 pub const MAX_NAME_CHARS: usize = 100;
-
-/// Link schemes allowed in `href`, as Mastodon's `LINK_PROTOCOLS`.
-pub const LINK_SCHEMES: &[&str] = &[
-    "http", "https", "dat", "dweb", "ipfs", "ipns", "ssb", "gopher", "xmpp", "magnet", "gemini",
-];
 
 /// The `rel` every link gets: no ranking credit for remote links and no
 /// `window.opener` for the page opened.
@@ -98,7 +94,9 @@ fn filter_attribute<'u>(element: &str, attribute: &str, value: &'u str) -> Optio
         // Only the one value Mastodon writes ("do not machine-translate
         // this name or address") means anything.
         "translate" => (value == "no").then_some(Cow::Borrowed(value)),
-        "href" if element == "a" => Some(Cow::Borrowed(value)),
+        // Ammonia checks the scheme too; asking the gate keeps one rule
+        // (and its length bound) for every link in text.
+        "href" if element == "a" => links::text_link_allowed(value).then_some(Cow::Borrowed(value)),
         _ => Some(Cow::Borrowed(value)),
     }
 }

@@ -7,6 +7,7 @@
 //! without is required: `id`, `type`, `preferredUsername`, `inbox`.
 
 use super::fetcher::{self, FetchError};
+use crate::content::links::safe_url;
 use crate::crypto::keys::{PublicKey, PublicKeyError};
 use crate::state::AppState;
 use crate::store::accounts::{Account, Field};
@@ -60,7 +61,9 @@ pub fn parse_actor(doc: &Value, now_ms: i64) -> Result<Account, ActorError> {
         username: username.to_string(),
         domain: Some(domain),
         uri: id.to_string(),
-        url: first_url(doc.get("url")).unwrap_or_else(|| id.to_string()),
+        url: first_url(doc.get("url"))
+            .or_else(|| safe_url(id))
+            .unwrap_or_default(),
         display_name: crate::content::plain_name(str_at(doc, "name").unwrap_or_default()),
         note: crate::content::sanitize(str_at(doc, "summary").unwrap_or_default()),
         note_source: String::new(),
@@ -201,13 +204,38 @@ fn ids_of(v: Option<&Value>) -> Vec<String> {
     }
 }
 
-/// The first URL in an image or link value: a string, an `Image`/`Link`
-/// object (`url` or `href`, themselves possibly nested), or a list.
+/// The first safe URL (see `content::links`) in an image or link value: a
+/// string, an `Image`/`Link` object (`url` or `href`, themselves possibly
+/// nested), or a list. Anything else a peer put there is dropped here,
+/// so it never reaches a page as a link or an image.
 fn first_url(v: Option<&Value>) -> Option<String> {
     match v? {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::String(s) => safe_url(s),
         Value::Array(a) => a.iter().find_map(|x| first_url(Some(x))),
         Value::Object(o) => first_url(o.get("url")).or_else(|| first_url(o.get("href"))),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn only_safe_addresses_are_kept_from_an_actor() {
+        let doc = json!({
+            "id": "https://remote.example/users/eve",
+            "type": "Person",
+            "preferredUsername": "eve",
+            "inbox": "https://remote.example/users/eve/inbox",
+            "url": [" javascript:alert(1)", { "type": "Link", "href": "data:text/html,x" }],
+            "icon": ["vbscript:x", { "type": "Image", "url": "https://remote.example/a.png" }],
+            "image": { "type": "Image", "url": "JAVASCRIPT:alert(1)" },
+        });
+        let a = parse_actor(&doc, 0).unwrap();
+        assert_eq!(a.url, "https://remote.example/users/eve");
+        assert_eq!(a.avatar, "https://remote.example/a.png");
+        assert_eq!(a.header, "");
     }
 }

@@ -46,6 +46,7 @@ pub fn app(state: AppState) -> Router {
             REQUEST_TIMEOUT,
         ))
         .layer(axum::middleware::from_fn(middleware::log_request))
+        .layer(axum::middleware::from_fn(middleware::security_headers))
         .with_state(state)
 }
 

@@ -6,6 +6,7 @@
 
 use super::{commit, durable, emit, owner_account, OpError, OpResult};
 use crate::activitypub::{activity, PUBLIC};
+use crate::content::links::{self, safe_url};
 use crate::events::Event;
 use crate::federation::{self, origin, outbox};
 use crate::state::AppState;
@@ -457,27 +458,26 @@ fn parse_status(
                 .and_then(|m| m.values().find_map(Value::as_str))
         })
         .unwrap_or("");
-    let url = match doc.get("url") {
-        Some(Value::Array(a)) => a.iter().find_map(|x| match x {
-            Value::String(s) => Some(s.clone()),
-            Value::Object(o) => o.get("href").and_then(Value::as_str).map(str::to_string),
-            _ => None,
-        }),
-        Some(Value::Object(o)) => o.get("href").and_then(Value::as_str).map(str::to_string),
-        Some(Value::String(s)) => Some(s.clone()),
-        _ => None,
-    }
-    .unwrap_or_else(|| uri.clone());
+    // The first address in `url` that may be linked to, else the id when
+    // it may, else none (see `content::links`).
+    let url = link_url(doc.get("url"))
+        .or_else(|| safe_url(&uri))
+        .unwrap_or_default();
     let kind = kind_of(doc);
     let mut content = crate::content::sanitize(content_raw);
     if !matches!(kind, "Note" | "Question") {
-        // Articles and the like are shown as Mastodon shows them: title and link.
+        // Articles and the like are shown as Mastodon shows them: title and
+        // link (only the title, when there is no address to link to).
         let name = doc.get("name").and_then(Value::as_str).unwrap_or("");
-        let link = format!(
-            "<p><a href=\"{u}\" rel=\"nofollow noopener\" target=\"_blank\">{t}</a></p>",
-            u = crate::content::escape(&url),
-            t = crate::content::escape(if name.is_empty() { &url } else { name })
-        );
+        let text = crate::content::escape(if name.is_empty() { &url } else { name });
+        let link = if url.is_empty() {
+            format!("<p>{text}</p>")
+        } else {
+            format!(
+                "<p><a href=\"{u}\" rel=\"nofollow noopener\" target=\"_blank\">{text}</a></p>",
+                u = crate::content::escape(&url),
+            )
+        };
         content = if name.is_empty() {
             format!("{content}{link}")
         } else {
@@ -502,10 +502,11 @@ fn parse_status(
                     mentions.push(Mention {
                         account_id: known.as_ref().map(|a| a.id).unwrap_or(0),
                         uri: href.to_string(),
-                        url: known
-                            .as_ref()
-                            .map(|a| a.url.clone())
-                            .unwrap_or_else(|| href.to_string()),
+                        url: match &known {
+                            Some(a) => links::account_link(a),
+                            None => safe_url(href),
+                        }
+                        .unwrap_or_default(),
                         username: name.split('@').next().unwrap_or(name).to_string(),
                         acct: known
                             .as_ref()
@@ -590,20 +591,23 @@ fn is_public(u: &str) -> bool {
     u == PUBLIC || u == "as:Public" || u == "Public"
 }
 
-fn parse_attachment(v: &Value) -> Option<RemoteMedia> {
-    let url = match v.get("url") {
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Array(a)) => a.iter().find_map(|x| match x {
-            Value::String(s) => Some(s.clone()),
-            Value::Object(o) => o.get("href").and_then(Value::as_str).map(str::to_string),
-            _ => None,
-        })?,
-        Some(Value::Object(o)) => o.get("href").and_then(Value::as_str)?.to_string(),
-        _ => return None,
+/// The first address in a `url` value (a string, a `Link` object with an
+/// `href`, or a list of either) that passes the link gate.
+fn link_url(v: Option<&Value>) -> Option<String> {
+    let one = |x: &Value| match x {
+        Value::String(s) => safe_url(s),
+        Value::Object(o) => o.get("href").and_then(Value::as_str).and_then(safe_url),
+        _ => None,
     };
-    if !(url.starts_with("https://") || url.starts_with("http://")) {
-        return None;
+    match v? {
+        Value::Array(a) => a.iter().find_map(one),
+        x => one(x),
     }
+}
+
+fn parse_attachment(v: &Value) -> Option<RemoteMedia> {
+    // An attachment without an address we may show is no attachment.
+    let url = link_url(v.get("url"))?;
     Some(RemoteMedia {
         url,
         media_type: v
@@ -861,7 +865,7 @@ async fn announce(state: &AppState, actor: &Account, act: &Value) -> OpResult<()
     let boost = Status {
         id: state.store.next_id(),
         uri: boost_uri.clone(),
-        url: boost_uri.clone(),
+        url: safe_url(&boost_uri).unwrap_or_default(),
         account_id: actor.id,
         reblog_of_id: Some(target.id),
         visibility: Visibility::Public,

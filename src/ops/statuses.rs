@@ -143,11 +143,7 @@ fn mention_of(a: &Account) -> Mention {
     Mention {
         account_id: a.id,
         uri: a.uri.clone(),
-        url: if a.url.is_empty() {
-            a.uri.clone()
-        } else {
-            a.url.clone()
-        },
+        url: crate::content::links::account_link(a).unwrap_or_default(),
         username: a.username.clone(),
         acct: a.acct(),
     }

@@ -3,6 +3,7 @@
 //! plain forms over the same operations as the Mastodon API.
 
 use super::session::Post;
+use crate::content::links::safe_url;
 use crate::http::error::PageError;
 use crate::ops::{authorized_apps, domain_blocks};
 use crate::state::AppState;
@@ -43,9 +44,7 @@ pub fn apps(state: &AppState) -> Result<Vec<AppView>, PageError> {
             name: a.name,
             // Only web links become links: a registered website is
             // whatever the app claimed.
-            website: a
-                .website
-                .filter(|w| w.starts_with("https://") || w.starts_with("http://")),
+            website: a.website.as_deref().and_then(safe_url),
             scopes: a.scopes.join(" "),
             tokens: a.tokens,
             granted: date(a.first_granted_ms),

@@ -141,10 +141,8 @@ pub async fn status(
         let o = state.store.status(inner)?.ok_or_else(gone)?;
         let target = if o.local {
             format!("/@{}/{}", account.username, o.id)
-        } else if o.url.is_empty() {
-            o.uri
         } else {
-            o.url
+            crate::content::links::link_to(&o.url, &o.uri).ok_or_else(gone)?
         };
         return Ok(Redirect::to(&target).into_response());
     }

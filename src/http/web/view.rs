@@ -4,6 +4,7 @@
 //! is the visibility gate's decision (`ops::visibility`), asked for every
 //! status a page shows.
 
+use crate::content::links::{account_link, link_to, safe_url};
 use crate::ops::filters::{Context, Filters, Verdict};
 use crate::ops::visibility;
 use crate::state::AppState;
@@ -35,9 +36,11 @@ pub struct AccountView {
     pub display_name: String,
     pub avatar: String,
     pub header: String,
-    /// Where a click on the account leads in this context.
+    /// Where a click on the account leads in this context; empty when
+    /// nowhere (a remote account without a safe address, for a visitor).
     pub href: String,
-    /// Its page on its own server.
+    /// Its page on its own server, through the link gate; empty when it
+    /// has no safe address.
     pub url: String,
     pub note: String,
     /// The bio as plain text, shortened: for `<meta>` descriptions.
@@ -89,7 +92,10 @@ pub struct StatusView {
     /// The id of the entry itself (the boost for a boost), for anchors and
     /// paging.
     pub entry_id: String,
+    /// Where the timestamp leads in this context; empty when nowhere.
     pub href: String,
+    /// The original on its own server, through the link gate; empty when
+    /// it has no safe address.
     pub url: String,
     pub content: String,
     /// The content warning, or else the text, plain and shortened: for
@@ -170,11 +176,7 @@ impl<'a> Viewer<'a> {
     /// An account as shown here.
     pub fn account_view(&self, a: &Account) -> AccountView {
         let urls = &self.state.urls;
-        let url = if a.url.is_empty() {
-            a.uri.clone()
-        } else {
-            a.url.clone()
-        };
+        let url = account_link(a).unwrap_or_default();
         let href = match (self.owner.is_some(), a.is_local()) {
             (true, _) => format!("/web/accounts/{}", a.id),
             (false, true) => format!("/@{}", a.username),
@@ -192,16 +194,8 @@ impl<'a> Viewer<'a> {
             } else {
                 a.display_name.clone()
             },
-            avatar: if a.avatar.is_empty() {
-                "/static/avatar.png".into()
-            } else {
-                a.avatar.clone()
-            },
-            header: if a.header.is_empty() {
-                "/static/header.png".into()
-            } else {
-                a.header.clone()
-            },
+            avatar: safe_url(&a.avatar).unwrap_or_else(|| "/static/avatar.png".into()),
+            header: safe_url(&a.header).unwrap_or_else(|| "/static/header.png".into()),
             href,
             url,
             note: a.note.clone(),
@@ -258,10 +252,8 @@ impl<'a> Viewer<'a> {
             format!("/web/statuses/{}", s.id)
         } else if s.local {
             format!("/@{}/{}", author.username, s.id)
-        } else if s.url.is_empty() {
-            s.uri.clone()
         } else {
-            s.url.clone()
+            link_to(&s.url, &s.uri).unwrap_or_default()
         }
     }
 
@@ -304,12 +296,14 @@ impl<'a> Viewer<'a> {
         let mut media: Vec<MediaView> = s
             .remote_media
             .iter()
-            .map(|m| MediaView {
-                url: m.url.clone(),
-                kind: media_kind(&m.media_type),
-                alt: m.description.clone().unwrap_or_default(),
-                width: m.width,
-                height: m.height,
+            .filter_map(|m| {
+                Some(MediaView {
+                    url: safe_url(&m.url)?,
+                    kind: media_kind(&m.media_type),
+                    alt: m.description.clone().unwrap_or_default(),
+                    width: m.width,
+                    height: m.height,
+                })
             })
             .collect();
         media.extend(s.media_ids.iter().filter_map(|id| {
@@ -343,11 +337,7 @@ impl<'a> Viewer<'a> {
             id: s.id.to_string(),
             entry_id: entry.id.to_string(),
             href: self.status_href(&s, &account),
-            url: if s.url.is_empty() {
-                s.uri.clone()
-            } else {
-                s.url.clone()
-            },
+            url: link_to(&s.url, &s.uri).unwrap_or_default(),
             content: s.content.clone(),
             summary: if s.spoiler_text.is_empty() {
                 plain_text(&s.content, SUMMARY_CHARS)

@@ -1,6 +1,7 @@
 //! `Account` and `CredentialAccount`, for the owner and remote people
 //! alike (the `acct` is `user@host` for remote accounts).
 
+use crate::content::links::{account_link, safe_url};
 use crate::store::accounts::Account;
 use crate::store::preferences::Preferences;
 use crate::time_fmt::{date_only, iso8601_ms};
@@ -55,17 +56,12 @@ pub struct AccountEntity {
 
 /// Builds the entity. `moved` is left out: the caller looks the target up
 /// and sets it when `account.moved_to` names one.
+///
+/// Every address a peer chose (`url`, `avatar`, `header`) passes the link
+/// gate again here, so records stored before it existed are safe too.
 pub fn account(a: &Account, urls: &Urls) -> AccountEntity {
-    let avatar = if a.avatar.is_empty() {
-        urls.default_avatar()
-    } else {
-        a.avatar.clone()
-    };
-    let header = if a.header.is_empty() {
-        urls.default_header()
-    } else {
-        a.header.clone()
-    };
+    let avatar = safe_url(&a.avatar).unwrap_or_else(|| urls.default_avatar());
+    let header = safe_url(&a.header).unwrap_or_else(|| urls.default_header());
     AccountEntity {
         id: a.id.to_string(),
         username: a.username.clone(),
@@ -79,11 +75,7 @@ pub fn account(a: &Account, urls: &Urls) -> AccountEntity {
         noindex: false,
         created_at: iso8601_ms(a.created_at_ms.div_euclid(DAY_MS) * DAY_MS),
         note: a.note.clone(),
-        url: if a.url.is_empty() {
-            a.uri.clone()
-        } else {
-            a.url.clone()
-        },
+        url: account_link(a).unwrap_or_default(),
         uri: a.uri.clone(),
         avatar_static: avatar.clone(),
         avatar,

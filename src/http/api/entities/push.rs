@@ -106,11 +106,8 @@ pub fn payload(
         preferred_locale: locale.to_string(),
         notification_id: n.id,
         notification_type: n.kind.clone(),
-        icon: if from.avatar.is_empty() {
-            urls.default_avatar()
-        } else {
-            from.avatar.clone()
-        },
+        icon: crate::content::links::safe_url(&from.avatar)
+            .unwrap_or_else(|| urls.default_avatar()),
         title: title(&n.kind, &name),
         body: truncate(&body, BODY_CHARS),
     }

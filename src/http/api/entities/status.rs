@@ -4,6 +4,7 @@
 
 use super::account::{account, AccountEntity};
 use super::filter::{filter_result, FilterResultEntity};
+use crate::content::links::{link_to, safe_url};
 use crate::ops::filters::{Filters, Verdict};
 use crate::ops::visibility::{self, Viewer};
 use crate::state::AppState;
@@ -121,25 +122,28 @@ fn media_kind(media_type: &str) -> &'static str {
 
 /// A remote status's attachment; its id is derived from the status id
 /// and position, so it is stable and never collides with local ids.
-pub fn remote_media(status_id: u64, i: usize, m: &RemoteMedia) -> MediaEntity {
+/// `None` when its address does not pass the link gate (a record stored
+/// before intake checked it).
+pub fn remote_media(status_id: u64, i: usize, m: &RemoteMedia) -> Option<MediaEntity> {
+    let url = safe_url(&m.url)?;
     let meta = match (m.width, m.height) {
         (Some(w), Some(h)) if h > 0 => serde_json::json!({
             "original": { "width": w, "height": h, "size": format!("{w}x{h}"), "aspect": w as f64 / h as f64 }
         }),
         _ => serde_json::json!({}),
     };
-    MediaEntity {
+    Some(MediaEntity {
         id: format!("{status_id}{i:02}"),
         kind: media_kind(&m.media_type).to_string(),
-        url: m.url.clone(),
-        preview_url: Some(m.url.clone()),
-        remote_url: Some(m.url.clone()),
+        preview_url: Some(url.clone()),
+        remote_url: Some(url.clone()),
+        url,
         preview_remote_url: None,
         text_url: None,
         meta,
         description: m.description.clone(),
         blurhash: m.blurhash.clone(),
-    }
+    })
 }
 
 /// An upload of the owner's, as `MediaAttachment`.
@@ -222,7 +226,7 @@ pub fn status(state: &AppState, s: &Status) -> Result<StatusEntity> {
         s.remote_media
             .iter()
             .enumerate()
-            .map(|(i, m)| remote_media(s.id, i, m)),
+            .filter_map(|(i, m)| remote_media(s.id, i, m)),
     );
     Ok(StatusEntity {
         id: s.id.to_string(),
@@ -234,7 +238,7 @@ pub fn status(state: &AppState, s: &Status) -> Result<StatusEntity> {
         visibility: s.visibility.as_str().to_string(),
         language: s.language.clone(),
         uri: s.uri.clone(),
-        url: Some(s.url.clone()).filter(|u| !u.is_empty()),
+        url: link_to(&s.url, &s.uri),
         replies_count: s.replies_count,
         reblogs_count: s.reblogs_count,
         favourites_count: s.favourites_count,
@@ -263,7 +267,7 @@ pub fn status(state: &AppState, s: &Status) -> Result<StatusEntity> {
             .map(|m| MentionEntity {
                 id: m.account_id.to_string(),
                 username: m.username.clone(),
-                url: m.url.clone(),
+                url: link_to(&m.url, &m.uri).unwrap_or_default(),
                 acct: m.acct.clone(),
             })
             .collect(),

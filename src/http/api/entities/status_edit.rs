@@ -81,7 +81,7 @@ pub fn history(state: &AppState, s: &Status) -> Result<Vec<StatusEditEntity>> {
         s.remote_media
             .iter()
             .enumerate()
-            .map(|(i, m)| super::status::remote_media(s.id, i, m)),
+            .filter_map(|(i, m)| super::status::remote_media(s.id, i, m)),
     );
     out.push(StatusEditEntity {
         content: s.content.clone(),
