@@ -157,3 +157,37 @@ async fn too_many_parameters_are_refused() {
     assert!(message.contains("more than 1000 parameters"), "{message}");
     still_serving(&s).await;
 }
+
+/// The layer `app` wraps every route in, around a route that panics: the
+/// panic is answered 500 with a JSON error, and the next request is
+/// served as usual.
+#[tokio::test]
+async fn a_panic_in_one_request_is_a_500_and_serving_goes_on() {
+    async fn boom() -> &'static str {
+        panic!("a bug nobody foresaw")
+    }
+    let app = axum::Router::new()
+        .route("/boom", axum::routing::get(boom))
+        .route("/fine", axum::routing::get(|| async { "fine" }))
+        .layer(burrow::http::catch_panics());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+
+    for _ in 0..3 {
+        let res = client()
+            .get(format!("{base}/boom"))
+            .send()
+            .await
+            .expect("an answer, not a dropped connection");
+        let (status, message) = error_of(res).await;
+        assert_eq!(status, 500);
+        assert!(message.contains("server log"), "{message}");
+        // Nothing of the panic's message reaches the caller.
+        assert!(!message.contains("foresaw"), "{message}");
+        let res = client().get(format!("{base}/fine")).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        assert_eq!(res.text().await.unwrap(), "fine");
+    }
+    server.abort();
+}
