@@ -19,6 +19,7 @@ pub mod push;
 pub mod server;
 pub mod state;
 pub mod store;
+pub mod supervisor;
 pub mod templates;
 pub mod time_fmt;
 pub mod urls;

@@ -5,6 +5,7 @@ use crate::config::{self, Config, ConfigError};
 use crate::http;
 use crate::state::{AppState, KeyGen};
 use crate::store::Store;
+use crate::supervisor::supervise;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -146,14 +147,19 @@ impl Server {
             state.urls.base
         );
         let store = state.store.clone();
+        // Each worker restarts after a panic (`supervisor`).
+        let (s1, s2, s3, s4) = (state.clone(), state.clone(), state.clone(), state.clone());
         let workers = [
-            tokio::spawn(crate::federation::delivery::run(
-                state.clone(),
-                crate::federation::http_transport(&state),
-            )),
-            tokio::spawn(crate::federation::inbox_worker::run(state.clone())),
-            tokio::spawn(crate::push::run(state.clone())),
-            tokio::spawn(crate::ops::poll_ends::run(state.clone())),
+            tokio::spawn(supervise("delivery", move || {
+                crate::federation::delivery::run(s1.clone(), crate::federation::http_transport(&s1))
+            })),
+            tokio::spawn(supervise("inbox", move || {
+                crate::federation::inbox_worker::run(s2.clone())
+            })),
+            tokio::spawn(supervise("push", move || crate::push::run(s3.clone()))),
+            tokio::spawn(supervise("poll end", move || {
+                crate::ops::poll_ends::run(s4.clone())
+            })),
         ];
         let stopping = state.clone();
         let shutdown = async move {

@@ -7,6 +7,9 @@
 //! (renaming headings, unwrapping links without a usable address) and for
 //! turning HTML into plain text, without a second HTML parser.
 
+// Also reads stored remote text: no slicing by index.
+#![deny(clippy::string_slice, clippy::indexing_slicing)]
+
 #[derive(Debug, PartialEq)]
 pub enum Token<'a> {
     Text(&'a str),
@@ -41,8 +44,9 @@ impl<'a> Iterator for Tokens<'a> {
         }
         if !s.starts_with('<') {
             let end = s.find('<').unwrap_or(s.len());
-            self.rest = &s[end..];
-            return Some(Token::Text(&s[..end]));
+            let (text, rest) = s.split_at_checked(end).unwrap_or((s, ""));
+            self.rest = rest;
+            return Some(Token::Text(text));
         }
         // Find the closing `>` outside double quotes.
         let bytes = s.as_bytes();
@@ -63,23 +67,22 @@ impl<'a> Iterator for Tokens<'a> {
             self.rest = "";
             return Some(Token::Text(s));
         };
-        let raw = &s[..=close];
-        self.rest = &s[close + 1..];
-        let inner = &s[1..close];
+        // `close` is the index of an ASCII `>`, so these cuts fall on
+        // character boundaries; `get` keeps that from being a promise.
+        let raw = s.get(..=close).unwrap_or(s);
+        self.rest = s.get(close + 1..).unwrap_or("");
+        let inner = s.get(1..close).unwrap_or("");
         if let Some(name) = inner.strip_prefix('/') {
             return Some(Token::End {
                 name: name.trim(),
                 raw,
             });
         }
-        let name_end = inner
+        let (name, attrs) = inner
             .find(|c: char| c.is_ascii_whitespace() || c == '/')
-            .unwrap_or(inner.len());
-        Some(Token::Start {
-            name: &inner[..name_end],
-            attrs: &inner[name_end..],
-            raw,
-        })
+            .and_then(|i| inner.split_at_checked(i))
+            .unwrap_or((inner, ""));
+        Some(Token::Start { name, attrs, raw })
     }
 }
 
@@ -93,16 +96,15 @@ pub fn attr(attrs: &str, name: &str) -> Option<String> {
             return None;
         }
         let eq = rest.find(|c: char| c == '=' || c.is_ascii_whitespace());
-        let (key, after) = match eq {
-            Some(i) => (&rest[..i], &rest[i..]),
-            None => (rest, ""),
-        };
+        let (key, after) = eq
+            .and_then(|i| rest.split_at_checked(i))
+            .unwrap_or((rest, ""));
         if let Some(after) = after.strip_prefix("=\"") {
-            let end = after.find('"').unwrap_or(after.len());
+            let (value, tail) = after.split_once('"').unwrap_or((after, ""));
             if key.eq_ignore_ascii_case(name) {
-                return Some(unescape(&after[..end]));
+                return Some(unescape(value));
             }
-            rest = after.get(end + 1..).unwrap_or("");
+            rest = tail;
         } else {
             if key.eq_ignore_ascii_case(name) {
                 return Some(String::new());
@@ -120,25 +122,37 @@ pub fn unescape(s: &str) -> String {
     }
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
-    while let Some(i) = rest.find('&') {
-        out.push_str(&rest[..i]);
-        rest = &rest[i..];
-        let semi = rest[..rest.len().min(12)].find(';');
-        let decoded = semi.and_then(|j| decode_entity(&rest[1..j]).map(|c| (c, j)));
+    while let Some((before, after)) = rest.split_once('&') {
+        out.push_str(before);
+        // The reference's name and its `;`, counted in bytes after the
+        // `&` but cut only between characters: the text after a bare `&`
+        // can be anything.
+        let decoded = after
+            .char_indices()
+            .take_while(|(i, _)| *i < MAX_REFERENCE_BYTES)
+            .find(|(_, c)| *c == ';')
+            .and_then(|(j, _)| {
+                let (name, tail) = after.split_at_checked(j)?;
+                Some((decode_entity(name)?, tail.strip_prefix(';')?))
+            });
         match decoded {
-            Some((c, j)) => {
+            Some((c, tail)) => {
                 out.push(c);
-                rest = &rest[j + 1..];
+                rest = tail;
             }
             None => {
                 out.push('&');
-                rest = &rest[1..];
+                rest = after;
             }
         }
     }
     out.push_str(rest);
     out
 }
+
+/// Longest character reference read, `;` included, after the `&`:
+/// `#x10FFFF;` is the longest one decoded.
+const MAX_REFERENCE_BYTES: usize = 11;
 
 fn decode_entity(name: &str) -> Option<char> {
     match name {
@@ -160,6 +174,8 @@ fn decode_entity(name: &str) -> Option<char> {
 }
 
 #[cfg(test)]
+// Tests index fixtures they just built.
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
@@ -193,5 +209,23 @@ mod tests {
             "a & b <c> 'A\""
         );
         assert_eq!(unescape("AT&T &bogus; &#0;"), "AT&T &bogus; &#0;");
+        assert_eq!(unescape("&#x10FFFF;&#1114111;"), "\u{10FFFF}\u{10FFFF}");
+    }
+
+    #[test]
+    fn multi_byte_text_after_an_ampersand_is_kept_whole() {
+        // A two-byte character across the old twelve-byte window once
+        // panicked; so did one right after a bare `&`.
+        assert_eq!(unescape("&amp;xxxxxx\u{e9}"), "&xxxxxx\u{e9}");
+        assert_eq!(unescape("&\u{e9}\u{e9};"), "&\u{e9}\u{e9};");
+        for n in 0..16 {
+            let s = format!("&{}\u{1f980};&", "x".repeat(n));
+            assert_eq!(unescape(&s), s);
+        }
+        // An unterminated quote leaves the rest as text.
+        let t: Vec<_> = tokens("\u{e9}<\u{e9} \u{e9}=\"\u{e9}>\u{e9}<").collect();
+        assert_eq!(t.len(), 2);
+        let t: Vec<_> = tokens("\u{e9}<\u{e9} x>\u{e9}<").collect();
+        assert_eq!(t.len(), 4);
     }
 }

@@ -9,6 +9,9 @@
 //! paragraphs, as Mastodon renders them. Links whose address is missing or
 //! unacceptable are replaced by their text, also as Mastodon does.
 
+// Reads remote HTML: no slicing by index.
+#![deny(clippy::string_slice, clippy::indexing_slicing)]
+
 use super::links::{self, LINK_SCHEMES};
 use super::markup::{self, Token};
 use std::borrow::Cow;
@@ -19,6 +22,19 @@ use std::sync::OnceLock;
 /// bio at 20 KB and real posts are far smaller; the bound keeps a hostile
 /// peer from making us parse megabytes on a Pi.
 pub const MAX_REMOTE_HTML_BYTES: usize = 256 * 1024;
+
+/// Remote HTML is cut where its elements would nest deeper than this.
+/// The HTML parser checks the stack of open elements at every tag, so
+/// parsing a deep stack costs its depth at every tag: 80,000 nested
+/// `<div>` (what fits in [`MAX_REMOTE_HTML_BYTES`]) took over a minute.
+/// Real posts nest a handful of levels (quotes in lists in quotes).
+pub const MAX_HTML_NESTING: usize = 100;
+
+/// Elements that never hold content, so never deepen the nesting.
+const VOID_ELEMENTS: &[&str] = &[
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
+    "track", "wbr",
+];
 
 /// A remote display name (or any other one-line plain-text label) longer
 /// than this is cut. Mastodon's own limit for local names is 30; its
@@ -112,9 +128,46 @@ fn allowed_class(c: &str) -> bool {
 
 /// Remote HTML (a post, a bio, a profile field) made safe to store and show.
 pub fn sanitize(html: &str) -> String {
-    let input = super::truncate_bytes(html, MAX_REMOTE_HTML_BYTES);
+    let input = cut_at_nesting(super::truncate_bytes(html, MAX_REMOTE_HTML_BYTES));
     let cleaned = builder().clean(input).to_string();
     rewrite(&cleaned)
+}
+
+/// `html` up to the start tag that would open more than
+/// [`MAX_HTML_NESTING`] elements at once. Nesting is followed as the
+/// parser roughly does: an end tag closes back to the innermost open
+/// element of its name and is ignored when none is open, so stray end
+/// tags can't hide depth. Unclosed elements the parser would close on its
+/// own (`<p>` before `<div>`) count as open, so the estimate errs deep.
+fn cut_at_nesting(html: &str) -> &str {
+    let mut open: Vec<&str> = Vec::new();
+    let mut rest = html;
+    while let Some((_, after)) = rest.split_once('<') {
+        let tag_start = html.len() - after.len() - 1;
+        let (closing, body) = match after.strip_prefix('/') {
+            Some(b) => (true, b),
+            None => (false, after),
+        };
+        let name_len = body
+            .find(|c: char| !c.is_ascii_alphanumeric())
+            .unwrap_or(body.len());
+        let name = body.get(..name_len).unwrap_or_default();
+        rest = after;
+        if name.is_empty() || !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
+            continue;
+        }
+        if closing {
+            if let Some(i) = open.iter().rposition(|n| n.eq_ignore_ascii_case(name)) {
+                open.truncate(i);
+            }
+        } else if !VOID_ELEMENTS.iter().any(|v| v.eq_ignore_ascii_case(name)) {
+            if open.len() >= MAX_HTML_NESTING {
+                return html.get(..tag_start).unwrap_or_default();
+            }
+            open.push(name);
+        }
+    }
+    html
 }
 
 /// Renames headings and unwraps links that lost their address.
@@ -251,6 +304,47 @@ pub fn plain_name(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_ampersand_before_multi_byte_text_is_plain_text() {
+        // Once a panic wherever a remote post became plain text
+        // (notifications, push, filters, search).
+        assert_eq!(html_to_text("&xxxxxx\u{e9}"), "&xxxxxx\u{e9}");
+        assert_eq!(html_to_text("<p>a&\u{1f980};</p>"), "a&\u{1f980};");
+    }
+
+    #[test]
+    fn nesting_is_cut_at_the_bound() {
+        let at_bound = "<blockquote>".repeat(MAX_HTML_NESTING) + "in";
+        assert_eq!(cut_at_nesting(&at_bound), at_bound);
+        let past = at_bound.clone() + "<b>out";
+        assert_eq!(cut_at_nesting(&past), at_bound);
+        // Closed elements, void elements and stray end tags.
+        let flat = "<p>a<br><img></p>".repeat(1000) + "</i></b>";
+        assert_eq!(cut_at_nesting(&flat), flat);
+        let hidden = "<div></i>".repeat(MAX_HTML_NESTING + 1);
+        assert!(cut_at_nesting(&hidden).len() < hidden.len());
+        for odd in ["<", "</", "<1>", "<\u{e9}>", "a < b", "<<<", "</\u{e9}"] {
+            assert_eq!(cut_at_nesting(odd), odd);
+        }
+    }
+
+    #[test]
+    fn deep_nesting_is_bounded_in_time_and_stack() {
+        for tag in ["div", "blockquote", "span", "b", "a", "li", "p"] {
+            let deep = format!("<{tag}>").repeat(100_000) + "x";
+            let started = std::time::Instant::now();
+            let clean = sanitize(&deep);
+            let text = html_to_text(&deep);
+            assert!(clean.len() <= 2 * MAX_REMOTE_HTML_BYTES, "{tag}");
+            assert!(text.contains('x') || text.is_empty(), "{tag}");
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(5),
+                "{tag}: {:?}",
+                started.elapsed()
+            );
+        }
+    }
 
     #[test]
     fn mastodon_post_markup_survives_unchanged() {

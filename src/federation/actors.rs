@@ -6,6 +6,9 @@
 //! list), so every field is read leniently and only what we can't work
 //! without is required: `id`, `type`, `preferredUsername`, `inbox`.
 
+// Actor documents come from any server: no slicing by index.
+#![deny(clippy::string_slice, clippy::indexing_slicing)]
+
 use super::fetcher::{self, FetchError};
 use crate::content::links::safe_url;
 use crate::crypto::keys::{PublicKey, PublicKeyError};

@@ -10,6 +10,9 @@
 //! a network fetch on the signer's key: [`check`] reads the request and
 //! builds the signed message, [`Checked::verify`] checks it with a key.
 
+// Every byte parsed here comes from a stranger: no slicing by index.
+#![deny(clippy::string_slice, clippy::indexing_slicing)]
+
 use crate::crypto::keys::{PublicKey, SigningKey};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
@@ -21,6 +24,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// either direction. Mastodon allows about the same (a few minutes of
 /// validity plus an hour of clock skew); a wider window widens replays.
 pub const SIGNATURE_WINDOW: Duration = Duration::from_secs(60 * 60);
+
+/// Most parameters a signature header may carry. Real ones have four to
+/// six (`keyId`, `algorithm`, `headers`, `signature`, `created`,
+/// `expires`); the cap keeps a stranger's header from costing more than
+/// its bytes.
+const MAX_SIGNATURE_PARAMS: usize = 16;
 
 /// The content type of every activity we send.
 pub const ACTIVITY_JSON: &str = "application/activity+json";
@@ -110,14 +119,24 @@ pub fn check(req: &Request, now: SystemTime) -> Result<Checked, SignatureError> 
     }
     let raw = match header(req.headers, "signature") {
         Some(v) => v,
-        None => match header(req.headers, "authorization") {
-            Some(v) if v.len() > 10 && v[..10].eq_ignore_ascii_case("signature ") => {
-                v[10..].to_string()
-            }
-            _ => return Err(SignatureError::Unsigned),
+        None => match header(req.headers, "authorization")
+            .as_deref()
+            .and_then(authorization_signature)
+        {
+            Some(params) => params.to_string(),
+            None => return Err(SignatureError::Unsigned),
         },
     };
     check_cavage(req, &raw, now)
+}
+
+/// The parameters of `Authorization: Signature …` (the scheme in any
+/// case), or `None` for any other scheme. Split on the first space, never
+/// at a byte offset: the value may hold any byte, multi-byte characters
+/// included.
+fn authorization_signature(value: &str) -> Option<&str> {
+    let (scheme, params) = value.split_once(' ')?;
+    (scheme.eq_ignore_ascii_case("signature") && !params.trim().is_empty()).then_some(params)
 }
 
 /// Checks and verifies in one go; returns the `keyId`.
@@ -206,24 +225,25 @@ fn parse_cavage_params(raw: &str) -> Result<Vec<(String, String)>, SignatureErro
     let mut out = Vec::new();
     let mut rest = raw.trim();
     while !rest.is_empty() {
-        let eq = rest
-            .find('=')
-            .ok_or_else(|| malformed("a parameter has no `=`"))?;
-        let name = rest[..eq].trim().to_string();
-        rest = &rest[eq + 1..];
-        let value;
-        if let Some(quoted) = rest.strip_prefix('"') {
-            let end = quoted
-                .find('"')
-                .ok_or_else(|| malformed("unterminated quoted value"))?;
-            value = quoted[..end].to_string();
-            rest = &quoted[end + 1..];
-        } else {
-            let end = rest.find(',').unwrap_or(rest.len());
-            value = rest[..end].trim().to_string();
-            rest = &rest[end..];
+        if out.len() >= MAX_SIGNATURE_PARAMS {
+            return Err(malformed("too many parameters"));
         }
-        out.push((name, value));
+        let (name, after) = rest
+            .split_once('=')
+            .ok_or_else(|| malformed("a parameter has no `=`"))?;
+        let value;
+        if let Some(quoted) = after.strip_prefix('"') {
+            let (inside, tail) = quoted
+                .split_once('"')
+                .ok_or_else(|| malformed("unterminated quoted value"))?;
+            value = inside.to_string();
+            rest = tail;
+        } else {
+            let (bare, tail) = after.split_once(',').unwrap_or((after, ""));
+            value = bare.trim().to_string();
+            rest = tail;
+        }
+        out.push((name.trim().to_string(), value));
         rest = rest.trim_start().trim_start_matches(',').trim_start();
     }
     Ok(out)
@@ -321,6 +341,10 @@ impl<'a> Sf<'a> {
             i: 0,
         }
     }
+    /// The bytes read since `start`.
+    fn since(&self, start: usize) -> &'a [u8] {
+        self.s.get(start..self.i).unwrap_or_default()
+    }
     fn peek(&self) -> Option<u8> {
         self.s.get(self.i).copied()
     }
@@ -346,7 +370,7 @@ impl<'a> Sf<'a> {
         if start == self.i {
             return Err(malformed("expected a key"));
         }
-        Ok(String::from_utf8_lossy(&self.s[start..self.i]).into_owned())
+        Ok(String::from_utf8_lossy(self.since(start)).into_owned())
     }
     fn string(&mut self) -> Result<String, SignatureError> {
         if !self.eat(b'"') {
@@ -390,7 +414,7 @@ impl<'a> Sf<'a> {
                 while matches!(self.peek(), Some(c) if c.is_ascii_digit()) {
                     self.i += 1;
                 }
-                let t = std::str::from_utf8(&self.s[start..self.i]).unwrap_or("");
+                let t = std::str::from_utf8(self.since(start)).unwrap_or("");
                 t.parse()
                     .map(Bare::Int)
                     .map_err(|_| malformed("bad integer"))
@@ -402,7 +426,7 @@ impl<'a> Sf<'a> {
                     self.i += 1;
                 }
                 Ok(Bare::Token(
-                    String::from_utf8_lossy(&self.s[start..self.i]).into_owned(),
+                    String::from_utf8_lossy(self.since(start)).into_owned(),
                 ))
             }
             _ => Err(malformed("unexpected character in a value")),
@@ -483,7 +507,7 @@ fn parse_byte_dict(raw: &str) -> Result<Vec<(String, Vec<u8>)>, SignatureError> 
         while matches!(p.peek(), Some(c) if c != b':') {
             p.i += 1;
         }
-        let b64 = std::str::from_utf8(&p.s[start..p.i]).unwrap_or("");
+        let b64 = std::str::from_utf8(p.since(start)).unwrap_or("");
         if !p.eat(b':') {
             return Err(malformed("unterminated byte sequence"));
         }
@@ -604,7 +628,7 @@ fn check_content_digest(req: &Request) -> Result<(), SignatureError> {
     let Some((_, given)) = digests.iter().find(|(alg, _)| alg == "sha-256") else {
         return Err(SignatureError::UnsupportedDigest(value));
     };
-    if given[..] != crate::crypto::sha256(req.body)[..] {
+    if given.as_slice() != crate::crypto::sha256(req.body).as_slice() {
         return Err(SignatureError::DigestMismatch);
     }
     Ok(())
@@ -785,4 +809,53 @@ pub fn sign_request_rfc9421(
     put(&mut headers, "signature-input", &format!("sig1={params}"))?;
     put(&mut headers, "signature", &format!("sig1=:{signature}:"))?;
     Ok(headers)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn authorization_scheme_is_split_on_a_space_not_a_byte_offset() {
+        assert_eq!(
+            authorization_signature("Signature keyId=\"k\""),
+            Some("keyId=\"k\"")
+        );
+        assert_eq!(authorization_signature("SIGNATURE a=b"), Some("a=b"));
+        // A multi-byte character across the tenth byte once panicked.
+        assert_eq!(authorization_signature("abcdefghi\u{e9}xyz"), None);
+        assert_eq!(authorization_signature("signatur\u{e9} a=b"), None);
+        assert_eq!(authorization_signature("Bearer x"), None);
+        assert_eq!(authorization_signature("Signature "), None);
+    }
+
+    #[test]
+    fn cavage_parameters_take_any_bytes() {
+        let p = parse_cavage_params("keyId=\"\u{e9}\",x=\u{e9}\u{e9} , headers=\"a b\"").unwrap();
+        assert_eq!(
+            p,
+            [
+                ("keyId".to_string(), "\u{e9}".to_string()),
+                ("x".to_string(), "\u{e9}\u{e9}".to_string()),
+                ("headers".to_string(), "a b".to_string()),
+            ]
+        );
+        assert!(parse_cavage_params("\u{e9}").is_err());
+        assert!(parse_cavage_params("a=\"\u{e9}").is_err());
+        let many = "a=b,".repeat(MAX_SIGNATURE_PARAMS + 1);
+        assert!(parse_cavage_params(&many).is_err());
+    }
+
+    #[test]
+    fn structured_fields_take_any_bytes() {
+        for raw in [
+            "sig1=(\"\u{e9}",
+            "\u{e9}=()",
+            "sig1=(\"a\");keyid=\u{e9}",
+            "sig1=:\u{e9}",
+        ] {
+            let _ = parse_signature_input(raw);
+            let _ = parse_byte_dict(raw);
+        }
+    }
 }

@@ -1,5 +1,8 @@
 //! Discovery: WebFinger, host-meta and NodeInfo, as Mastodon peers expect.
 
+// `resource` comes from anyone: no slicing by index.
+#![deny(clippy::string_slice, clippy::indexing_slicing)]
+
 use super::error::ApiError;
 use crate::state::AppState;
 use crate::store::accounts::Account;

@@ -2,6 +2,9 @@
 //! trusted: apps send `application/octet-stream` or no name at all, and
 //! a wrong type would reach browsers.
 
+// Uploaded bytes come from the caller: no slicing by index.
+#![deny(clippy::string_slice, clippy::indexing_slicing)]
+
 use super::MediaError;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -113,8 +116,11 @@ fn describe_other(bytes: &[u8]) -> &'static str {
     }
 }
 
+/// How much of a file is read to recognise SVG text.
+const SVG_SNIFF_BYTES: usize = 512;
+
 fn looks_like_svg(bytes: &[u8]) -> bool {
-    let head = &bytes[..bytes.len().min(512)];
+    let head = bytes.get(..SVG_SNIFF_BYTES).unwrap_or(bytes);
     let text = String::from_utf8_lossy(head).to_ascii_lowercase();
     text.contains("<svg") || text.trim_start().starts_with("<?xml")
 }

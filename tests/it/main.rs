@@ -26,6 +26,7 @@ mod fetcher;
 mod fixtures_inbound;
 mod hostile_linkgate;
 mod hostile_origin;
+mod hostile_panicproof;
 mod hostile_secrets;
 mod hostile_visibility;
 mod inbox_security;

@@ -14,6 +14,9 @@
 //! token, 403 for a missing scope, 422 when a user is needed but the token
 //! belongs to an app alone (`client_credentials`).
 
+// The bearer header comes from anyone: no slicing by index.
+#![deny(clippy::string_slice, clippy::indexing_slicing)]
+
 use crate::http::error::ApiError;
 use crate::ops::oauth::{authenticate_token, scope_covers};
 use crate::ops::visibility::Viewer;

@@ -11,6 +11,9 @@
 //! takes `true`/`1`/`on`, `list` takes a string, an array or an
 //! index-keyed object.
 
+// Keys and values come from anyone who can reach the API: no indexing.
+#![deny(clippy::string_slice, clippy::indexing_slicing)]
+
 use crate::http::error::ApiError;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Multipart, Request};
@@ -20,6 +23,20 @@ use serde_json::{Map, Value};
 /// Most multipart text fields are short; this bounds one part so a
 /// stray file part can't fill memory (files are read elsewhere).
 pub const MAX_MULTIPART_TEXT_BYTES: usize = 64 * 1024;
+
+/// Deepest bracket nesting a key may have (`a[b][c]` is depth 3). Rails
+/// (through Rack) stops at 32 too; Mastodon's deepest parameters are
+/// three levels. Building the nested object recurses once per level, so
+/// this also bounds the stack a key can use.
+pub const MAX_KEY_DEPTH: usize = 32;
+
+/// Most parameters one request may carry, query and body together. The
+/// longest Mastodon forms (profile fields, filters with keywords, polls)
+/// stay well under a hundred.
+pub const MAX_PARAMS: usize = 1000;
+
+/// Longest parameter name, brackets included.
+pub const MAX_KEY_BYTES: usize = 512;
 
 /// A multipart body that could not be read keeps the status axum found:
 /// one past the body limit (a file part is drained to reach the fields
@@ -98,6 +115,7 @@ async fn read<S: Send + Sync>(
         .to_ascii_lowercase();
     let query = req.uri().query().unwrap_or("").to_string();
     let mut map = Map::new();
+    let mut count = 0usize;
     if content_type.starts_with("multipart/form-data") {
         let mut mp = Multipart::from_request(req, state)
             .await
@@ -135,11 +153,12 @@ async fn read<S: Send + Sync>(
                     format!("the field `{name}` is larger than {MAX_MULTIPART_TEXT_BYTES} bytes"),
                 ));
             }
-            insert_pair(
+            insert_counted(
                 &mut map,
+                &mut count,
                 &name,
                 String::from_utf8_lossy(&bytes).into_owned(),
-            );
+            )?;
         }
     } else {
         let body = Bytes::from_request(req, state).await.map_err(|e| {
@@ -167,50 +186,81 @@ async fn read<S: Send + Sync>(
             }
         } else {
             for (k, v) in url::form_urlencoded::parse(&body) {
-                insert_pair(&mut map, &k, v.into_owned());
+                insert_counted(&mut map, &mut count, &k, v.into_owned())?;
             }
         }
     }
     for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
-        insert_pair(&mut map, &k, v.into_owned());
+        insert_counted(&mut map, &mut count, &k, v.into_owned())?;
     }
     Ok(Params(map))
 }
 
-/// Splits `a[b][]` into `["a", "b", ""]`.
-fn key_path(key: &str) -> Vec<&str> {
-    let (head, mut rest) = match key.find('[') {
-        Some(i) if key.ends_with(']') => (&key[..i], &key[i..]),
-        _ => return vec![key],
+/// Counts one more parameter against [`MAX_PARAMS`], then inserts it.
+fn insert_counted(
+    map: &mut Map<String, Value>,
+    count: &mut usize,
+    key: &str,
+    value: String,
+) -> Result<(), ApiError> {
+    *count += 1;
+    if *count > MAX_PARAMS {
+        return Err(ApiError::bad_request(format!(
+            "the request has more than {MAX_PARAMS} parameters"
+        )));
+    }
+    insert_pair(map, key, value)
+}
+
+/// Splits `a[b][]` into `["a", "b", ""]`; refuses keys longer than
+/// [`MAX_KEY_BYTES`] or nested deeper than [`MAX_KEY_DEPTH`]. A key whose
+/// brackets don't pair up is taken whole, as a plain name.
+fn key_path(key: &str) -> Result<Vec<&str>, ApiError> {
+    if key.len() > MAX_KEY_BYTES {
+        return Err(ApiError::bad_request(format!(
+            "a parameter name is longer than {MAX_KEY_BYTES} bytes"
+        )));
+    }
+    let (head, mut rest) = match key.split_once('[') {
+        Some((head, rest)) if key.ends_with(']') => (head, rest),
+        _ => return Ok(vec![key]),
     };
     let mut path = vec![head];
-    while let Some(stripped) = rest.strip_prefix('[') {
-        match stripped.find(']') {
-            Some(end) => {
-                path.push(&stripped[..end]);
-                rest = &stripped[end + 1..];
-            }
+    // `rest` is what follows an opening bracket.
+    while let Some((part, after)) = rest.split_once(']') {
+        if path.len() >= MAX_KEY_DEPTH {
+            return Err(ApiError::bad_request(format!(
+                "the parameter `{}…` is nested deeper than {MAX_KEY_DEPTH} levels",
+                head.chars().take(40).collect::<String>()
+            )));
+        }
+        path.push(part);
+        match after.strip_prefix('[') {
+            Some(next) => rest = next,
             None => break,
         }
     }
-    path
+    Ok(path)
 }
 
-fn insert_pair(map: &mut Map<String, Value>, key: &str, value: String) {
-    let path = key_path(key);
-    if path[0].is_empty() {
-        return;
+fn insert_pair(map: &mut Map<String, Value>, key: &str, value: String) -> Result<(), ApiError> {
+    let path = key_path(key)?;
+    if let Some((first, rest)) = path.split_first() {
+        if !first.is_empty() {
+            insert_path(map, first, rest, Value::String(value));
+        }
     }
-    insert_path(map, &path, Value::String(value));
+    Ok(())
 }
 
-fn insert_path(map: &mut Map<String, Value>, path: &[&str], value: Value) {
-    let key = path[0].to_string();
-    if path.len() == 1 {
+/// Puts `value` at `key` followed by `path` inside `map`. Recurses once
+/// per path element; [`key_path`] bounds the path to [`MAX_KEY_DEPTH`].
+fn insert_path(map: &mut Map<String, Value>, key: &str, path: &[&str], value: Value) {
+    let key = key.to_string();
+    let Some((&next, after)) = path.split_first() else {
         map.insert(key, value);
         return;
-    }
-    let next = path[1];
+    };
     if next.is_empty() {
         // A list: `a[]=x` appends; `a[][k]=x` fills the last object unless
         // it has `k` already (Rails' rule), else starts a new one.
@@ -218,18 +268,19 @@ fn insert_path(map: &mut Map<String, Value>, path: &[&str], value: Value) {
         if !slot.is_array() {
             *slot = Value::Array(Vec::new());
         }
-        let list = slot.as_array_mut().expect("just made an array");
-        if path.len() == 2 {
+        let Value::Array(list) = slot else {
+            return;
+        };
+        let Some((&sub_key, sub_path)) = after.split_first() else {
             list.push(value);
             return;
-        }
-        let sub_key = path[2];
+        };
         let reuse = matches!(list.last(), Some(Value::Object(o)) if !o.contains_key(sub_key));
         if !reuse {
             list.push(Value::Object(Map::new()));
         }
         if let Some(Value::Object(o)) = list.last_mut() {
-            insert_path(o, &path[2..], value);
+            insert_path(o, sub_key, sub_path, value);
         }
         return;
     }
@@ -238,7 +289,7 @@ fn insert_path(map: &mut Map<String, Value>, path: &[&str], value: Value) {
         *slot = Value::Object(Map::new());
     }
     if let Value::Object(o) = slot {
-        insert_path(o, &path[1..], value);
+        insert_path(o, next, after, value);
     }
 }
 
@@ -354,6 +405,8 @@ pub fn path_id(raw: &str) -> Result<u64, ApiError> {
 }
 
 #[cfg(test)]
+// Tests index fixtures they just built.
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
     use serde_json::json;
@@ -361,7 +414,7 @@ mod tests {
     fn parse(pairs: &[(&str, &str)]) -> Params {
         let mut map = Map::new();
         for (k, v) in pairs {
-            insert_pair(&mut map, k, v.to_string());
+            insert_pair(&mut map, k, v.to_string()).unwrap();
         }
         Params(map)
     }
@@ -394,6 +447,49 @@ mod tests {
         assert_eq!(p.bool("locked").unwrap(), Some(true));
         assert!(parse(&[("x", "maybe")]).bool("x").is_err());
         assert_eq!(parse(&[("s", "one")]).list("s"), ["one"]);
+    }
+
+    #[test]
+    fn nesting_is_bounded() {
+        let key = |depth: usize| format!("a{}", "[b]".repeat(depth - 1));
+        let mut map = Map::new();
+        insert_pair(&mut map, &key(MAX_KEY_DEPTH), "deep".into()).unwrap();
+        let mut v = &map["a"];
+        for _ in 1..MAX_KEY_DEPTH - 1 {
+            v = &v["b"];
+        }
+        assert_eq!(v["b"], "deep");
+        let err = insert_pair(&mut map, &key(MAX_KEY_DEPTH + 1), "x".into()).unwrap_err();
+        assert!(
+            err.message.contains("nested deeper than 32"),
+            "{}",
+            err.message
+        );
+        let long = format!("a[{}]", "b".repeat(MAX_KEY_BYTES));
+        let err = insert_pair(&mut map, &long, "x".into()).unwrap_err();
+        assert!(err.message.contains("longer than"), "{}", err.message);
+        // A hundred thousand levels: refused at once, no recursion.
+        assert!(insert_pair(&mut map, &key(100_000), "x".into()).is_err());
+    }
+
+    #[test]
+    fn odd_keys_do_not_panic() {
+        for k in [
+            "[", "]", "[]", "a[", "a]", "a[]]", "é[é]", "a[é][]", "[x]", "a[b]c[d]",
+        ] {
+            let mut map = Map::new();
+            insert_pair(&mut map, k, "v".into()).unwrap();
+        }
+    }
+
+    #[test]
+    fn parameters_are_counted() {
+        let mut map = Map::new();
+        let mut count = 0;
+        for i in 0..MAX_PARAMS {
+            insert_counted(&mut map, &mut count, &format!("k{i}"), "v".into()).unwrap();
+        }
+        assert!(insert_counted(&mut map, &mut count, "one_more", "v".into()).is_err());
     }
 
     #[test]
