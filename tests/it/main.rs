@@ -21,6 +21,7 @@ mod api_timelines;
 mod cli;
 mod delivery;
 mod discovery;
+mod durability;
 mod federation;
 mod fetcher;
 mod fixtures_inbound;
