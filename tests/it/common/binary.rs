@@ -16,10 +16,16 @@ const START_TIMEOUT: Duration = Duration::from_secs(60);
 /// The owner every child-process server is initialised with.
 pub const OWNER: &str = "owner";
 
+/// Names another build of the binary to test (a release build, say);
+/// without it, the one cargo built beside the tests.
+const BIN_VAR: &str = "BURROW_TEST_BIN";
+
 /// A `burrow` command with no `BURROW_*` settings leaking in from the
 /// environment that runs the tests.
 fn burrow() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_burrow"));
+    let bin = std::env::var_os(BIN_VAR)
+        .unwrap_or_else(|| std::ffi::OsString::from(env!("CARGO_BIN_EXE_burrow")));
+    let mut cmd = Command::new(bin);
     for var in [
         "BURROW_DATA_DIR",
         "BURROW_LISTEN",
