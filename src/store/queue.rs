@@ -135,6 +135,19 @@ impl Store {
         })
     }
 
+    /// Every queued job, due or leased, in due order, without taking
+    /// any: what a crash left owed (durability checks, operators).
+    pub fn delivery_jobs(&self) -> Result<Vec<(QueueKey, DeliveryJob)>> {
+        let mut out = Vec::new();
+        for kv in self.queue_delivery.iter() {
+            let (k, v) = kv?;
+            if let Some(key) = QueueKey::parse(&k) {
+                out.push((key, codec::decode(&v)?));
+            }
+        }
+        Ok(out)
+    }
+
     pub fn delivery_queue_len(&self) -> usize {
         self.queue_delivery.len()
     }

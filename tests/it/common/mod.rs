@@ -2,6 +2,8 @@
 //! temporary directories, spoken to over HTTP.
 #![allow(dead_code)]
 
+pub mod binary;
+
 use burrow::config::Config;
 use burrow::ops::setup::{self, NewOwner};
 use burrow::server::{self, Server};
