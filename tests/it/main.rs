@@ -24,6 +24,7 @@ mod discovery;
 mod federation;
 mod fetcher;
 mod fixtures_inbound;
+mod hostile_peerwork;
 mod inbox_security;
 mod keys;
 mod media;
