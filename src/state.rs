@@ -51,6 +51,8 @@ pub struct Inner {
     pub delivery_first_retry_ms: std::sync::atomic::AtomicI64,
     /// Wakes the inbox worker when an activity is queued.
     pub inbox_wake: tokio::sync::Notify,
+    /// The inbox queue's quotas and schedule, mirrored in memory.
+    pub inbox_queue: crate::federation::inbox_queue::InboxQueue,
     /// Becomes `true` when the server begins to stop. Streaming responses
     /// never end by themselves, and a graceful shutdown waits for every
     /// response: they watch this and end.
@@ -76,6 +78,12 @@ impl AppState {
     pub fn new(config: Config, data_dir: PathBuf, store: Store, keygen: KeyGen) -> AppState {
         let urls = Urls::new(&config.server.public_url);
         let fetcher = crate::federation::fetcher::Fetcher::new(&config);
+        let inbox_queue = crate::federation::inbox_queue::InboxQueue::from_jobs(
+            &store.inbox_jobs().unwrap_or_else(|e| {
+                tracing::error!("the inbox queue is unreadable; its jobs wait: {e}");
+                Vec::new()
+            }),
+        );
         AppState(Arc::new(Inner {
             config,
             data_dir,
@@ -87,6 +95,7 @@ impl AppState {
             events: tokio::sync::broadcast::channel(crate::events::EVENT_BUFFER).0,
             delivery_wake: tokio::sync::Notify::new(),
             inbox_wake: tokio::sync::Notify::new(),
+            inbox_queue,
             stopping: tokio::sync::watch::Sender::new(false),
             delivery_first_retry_ms: std::sync::atomic::AtomicI64::new(
                 crate::federation::delivery::FIRST_RETRY_MS,

@@ -26,6 +26,16 @@ pub const REFETCH_INTERVAL: Duration = Duration::from_secs(10 * 60);
 /// Entries kept in each in-memory map below; past it the map is emptied
 /// (everything in it can be fetched again), which bounds memory.
 pub const KEY_MEMO_CAPACITY: usize = 4096;
+/// Key fetches one host may cause in a burst. Any stranger can name any
+/// URL as a `keyId` in a request that only looks signed, so every fetch
+/// for a key we don't know is paid from the host's allowance.
+pub const KEY_FETCH_BURST: u32 = 20;
+/// One more key fetch per host is allowed each this often (20 a minute
+/// once the burst is spent; peers answered 429 deliver again later).
+pub const KEY_FETCH_REFILL: Duration = Duration::from_secs(3);
+/// Hosts whose allowance is remembered. Hosts with a full allowance are
+/// forgotten first; when every entry is in use, new hosts wait.
+pub const KEY_FETCH_HOSTS: usize = 1024;
 
 /// Small in-memory memory of key look-ups, held by the `Fetcher`.
 #[derive(Default)]
@@ -35,6 +45,40 @@ pub struct KeyMemo {
     owners: Mutex<HashMap<String, String>>,
     /// Actor URI → when we last refetched it because of a bad signature.
     refetched: Mutex<HashMap<String, Instant>>,
+    /// Host → what is left of its allowance of key fetches.
+    fetch_allowance: Mutex<HashMap<String, Allowance>>,
+}
+
+/// A token bucket: `KEY_FETCH_BURST` fetches, one more per
+/// `KEY_FETCH_REFILL`.
+#[derive(Clone, Copy, Debug)]
+struct Allowance {
+    left: u32,
+    /// When `left` was last topped up.
+    at: Instant,
+}
+
+impl Allowance {
+    fn full(now: Instant) -> Allowance {
+        Allowance {
+            left: KEY_FETCH_BURST,
+            at: now,
+        }
+    }
+
+    fn top_up(&mut self, now: Instant) {
+        let refills = now.saturating_duration_since(self.at).as_millis()
+            / KEY_FETCH_REFILL.as_millis().max(1);
+        let refills = u32::try_from(refills).unwrap_or(u32::MAX);
+        if refills > 0 {
+            self.left = self.left.saturating_add(refills).min(KEY_FETCH_BURST);
+            self.at = if self.left == KEY_FETCH_BURST {
+                now
+            } else {
+                self.at + KEY_FETCH_REFILL * refills
+            };
+        }
+    }
 }
 
 impl KeyMemo {
@@ -48,6 +92,31 @@ impl KeyMemo {
             map.clear();
         }
         map.insert(key_id.to_string(), owner.to_string());
+    }
+
+    /// True (and counted) when a key may be fetched from `host` now.
+    fn may_fetch_from(&self, host: &str, now: Instant) -> bool {
+        let mut map = lock(&self.fetch_allowance);
+        if !map.contains_key(host) && map.len() >= KEY_FETCH_HOSTS {
+            map.retain(|_, a| {
+                a.top_up(now);
+                a.left < KEY_FETCH_BURST
+            });
+            if map.len() >= KEY_FETCH_HOSTS {
+                return false;
+            }
+        }
+        let a = map
+            .entry(host.to_string())
+            .or_insert_with(|| Allowance::full(now));
+        a.top_up(now);
+        match a.left.checked_sub(1) {
+            Some(left) => {
+                a.left = left;
+                true
+            }
+            None => false,
+        }
     }
 
     /// True (and noted) when `actor` may be refetched now.
@@ -85,6 +154,8 @@ pub enum KeyError {
         key_id: String,
         reason: PublicKeyError,
     },
+    #[error("too many keys were fetched from {0} lately; send again later")]
+    RateLimited(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -204,6 +275,11 @@ async fn fetch_key(state: &AppState, key_id: &str) -> Result<(PublicKey, Account
         key_id: key_id.to_string(),
         source,
     };
+    let host = crate::host::of_url(doc_url)
+        .ok_or_else(|| fetch_err(FetchError::BadUrl(doc_url.to_string())))?;
+    if !state.fetcher.keys.may_fetch_from(&host, Instant::now()) {
+        return Err(KeyError::RateLimited(host));
+    }
     let signer = owner_signer(state);
     let doc = state
         .fetcher
@@ -252,4 +328,44 @@ fn key_owner(doc: &Value, key_id: &str) -> Option<String> {
         .find(|k| str_of(k, "id").as_deref() == Some(key_id))
         .and_then(|k| str_of(k, "owner"))
         .or_else(|| str_of(doc, "id"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_fetches_per_host_are_a_token_bucket() {
+        let memo = KeyMemo::default();
+        let t0 = Instant::now();
+        for _ in 0..KEY_FETCH_BURST {
+            assert!(memo.may_fetch_from("a.example", t0));
+        }
+        assert!(!memo.may_fetch_from("a.example", t0));
+        assert!(memo.may_fetch_from("b.example", t0), "hosts apart");
+        // One more per refill period, never more than the burst.
+        assert!(!memo.may_fetch_from("a.example", t0 + KEY_FETCH_REFILL / 2));
+        assert!(memo.may_fetch_from("a.example", t0 + KEY_FETCH_REFILL));
+        assert!(!memo.may_fetch_from("a.example", t0 + KEY_FETCH_REFILL));
+        let later = t0 + KEY_FETCH_REFILL * 1000;
+        for _ in 0..KEY_FETCH_BURST {
+            assert!(memo.may_fetch_from("a.example", later));
+        }
+        assert!(!memo.may_fetch_from("a.example", later));
+    }
+
+    #[test]
+    fn the_host_map_is_bounded_and_keeps_hosts_in_debt() {
+        let memo = KeyMemo::default();
+        let t0 = Instant::now();
+        for i in 0..KEY_FETCH_HOSTS {
+            assert!(memo.may_fetch_from(&format!("h{i}.example"), t0));
+        }
+        // Every host has spent from its allowance: a new one waits, so a
+        // flood of names can't wipe the others' debts.
+        assert!(!memo.may_fetch_from("new.example", t0));
+        // Once their allowances are full again, they are forgotten.
+        assert!(memo.may_fetch_from("new.example", t0 + KEY_FETCH_REFILL));
+        assert_eq!(lock(&memo.fetch_allowance).len(), 1);
+    }
 }

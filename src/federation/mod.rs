@@ -6,11 +6,13 @@ pub mod actors;
 pub mod addresses;
 pub mod delivery;
 pub mod fetcher;
+pub mod inbox_queue;
 pub mod inbox_worker;
 pub mod keys;
 pub mod origin;
 pub mod outbox;
 pub mod signatures;
+pub mod transient;
 
 use crate::state::AppState;
 use crate::store::accounts::Account;
@@ -28,22 +30,28 @@ pub async fn resolve_handle(state: &AppState, handle: &str) -> Option<Account> {
 }
 
 /// Fetches an ActivityPub object from its origin (signed GET, address and
-/// id checks); `None` when it can't be had.
+/// id checks); `None` when it can't be had (a passing failure is noted
+/// for the inbox worker, see `transient`).
 pub async fn fetch_object(state: &AppState, uri: &str) -> Option<serde_json::Value> {
     match fetcher::fetch_object(state, uri).await {
         Ok(doc) => Some(doc.json),
         Err(e) => {
+            transient::note(&e);
             tracing::info!("cannot fetch {uri}: {e}");
             None
         }
     }
 }
 
-/// Fetches (or refreshes) a remote actor and stores it.
+/// Fetches (or refreshes) a remote actor and stores it (a passing
+/// failure is noted for the inbox worker).
 pub async fn fetch_actor(state: &AppState, uri: &str) -> Option<Account> {
     match actors::fetch_actor(state, uri).await {
         Ok(a) => Some(a),
         Err(e) => {
+            if let actors::ActorError::Fetch(f) = &e {
+                transient::note(f);
+            }
             tracing::info!("cannot fetch actor {uri}: {e}");
             None
         }

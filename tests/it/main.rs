@@ -29,6 +29,7 @@ mod hostile_flood;
 mod hostile_linkgate;
 mod hostile_origin;
 mod hostile_panicproof;
+mod hostile_peerwork;
 mod hostile_secrets;
 mod hostile_visibility;
 mod inbox_security;
