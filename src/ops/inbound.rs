@@ -22,8 +22,6 @@ use serde_json::Value;
 pub const MAX_THREAD_DEPTH: usize = 8;
 
 pub use crate::federation::origin::id_of;
-/// Host (with a non-default port) of a URL, in the one normalised form.
-pub use crate::host::of_url as host_of;
 
 fn kind_of(v: &Value) -> &str {
     v.get("type").and_then(Value::as_str).unwrap_or("")

@@ -46,7 +46,7 @@ pub async fn post(
     }
     // Checked before the signature: a blocked server's activities are
     // dropped whatever they say, so there is no need to fetch its key.
-    if let Some(host) = crate::ops::inbound::host_of(&actor_uri) {
+    if let Some(host) = crate::host::of_url(&actor_uri) {
         if state.store.is_domain_blocked(&host)? {
             return Ok(StatusCode::ACCEPTED.into_response());
         }
