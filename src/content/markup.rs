@@ -120,25 +120,36 @@ pub fn unescape(s: &str) -> String {
     }
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
-    while let Some(i) = rest.find('&') {
-        out.push_str(&rest[..i]);
-        rest = &rest[i..];
-        let semi = rest[..rest.len().min(12)].find(';');
-        let decoded = semi.and_then(|j| decode_entity(&rest[1..j]).map(|c| (c, j)));
+    while let Some((before, after)) = rest.split_once('&') {
+        out.push_str(before);
+        // `;` is ASCII, so its byte offset is a character boundary; a byte
+        // window (not a `str` slice) can't end inside a character.
+        let semi = after
+            .bytes()
+            .take(MAX_REFERENCE_BYTES)
+            .position(|b| b == b';');
+        let decoded = semi.and_then(|j| {
+            let c = decode_entity(after.get(..j)?)?;
+            Some((c, after.get(j + 1..)?))
+        });
         match decoded {
-            Some((c, j)) => {
+            Some((c, tail)) => {
                 out.push(c);
-                rest = &rest[j + 1..];
+                rest = tail;
             }
             None => {
                 out.push('&');
-                rest = &rest[1..];
+                rest = after;
             }
         }
     }
     out.push_str(rest);
     out
 }
+
+/// The longest reference name looked at after `&`, its `;` included:
+/// `#x10FFFF;` is 9 bytes, and no named reference we decode is longer.
+const MAX_REFERENCE_BYTES: usize = 11;
 
 fn decode_entity(name: &str) -> Option<char> {
     match name {
@@ -193,5 +204,19 @@ mod tests {
             "a & b <c> 'A\""
         );
         assert_eq!(unescape("AT&T &bogus; &#0;"), "AT&T &bogus; &#0;");
+    }
+
+    #[test]
+    fn a_reference_cut_inside_a_character_is_text() {
+        // The window searched for `;` used to end inside the 4-byte
+        // character and panic (found by the sanitiser's properties).
+        assert_eq!(unescape("&0\"A 0\u{11a00}"), "&0\"A 0\u{11a00}");
+        assert_eq!(
+            unescape("&amp;\u{e9}\u{e9}\u{e9}\u{e9}\u{e9};"),
+            "&\u{e9}\u{e9}\u{e9}\u{e9}\u{e9};"
+        );
+        assert_eq!(unescape("&\u{e9}\u{e9};x"), "&\u{e9}\u{e9};x");
+        assert_eq!(unescape("&#x10FFFF;"), "\u{10FFFF}");
+        assert_eq!(unescape("&"), "&");
     }
 }
