@@ -228,4 +228,18 @@ mod tests {
         let t: Vec<_> = tokens("\u{e9}<\u{e9} x>\u{e9}<").collect();
         assert_eq!(t.len(), 4);
     }
+
+    #[test]
+    fn a_reference_cut_inside_a_character_is_text() {
+        // The window searched for `;` used to end inside the 4-byte
+        // character and panic (found by the sanitiser's properties).
+        assert_eq!(unescape("&0\"A 0\u{11a00}"), "&0\"A 0\u{11a00}");
+        assert_eq!(
+            unescape("&amp;\u{e9}\u{e9}\u{e9}\u{e9}\u{e9};"),
+            "&\u{e9}\u{e9}\u{e9}\u{e9}\u{e9};"
+        );
+        assert_eq!(unescape("&\u{e9}\u{e9};x"), "&\u{e9}\u{e9};x");
+        assert_eq!(unescape("&#x10FFFF;"), "\u{10FFFF}");
+        assert_eq!(unescape("&"), "&");
+    }
 }

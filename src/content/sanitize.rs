@@ -130,7 +130,16 @@ fn allowed_class(c: &str) -> bool {
 pub fn sanitize(html: &str) -> String {
     let input = cut_at_nesting(super::truncate_bytes(html, MAX_REMOTE_HTML_BYTES));
     let cleaned = builder().clean(input).to_string();
-    rewrite(&cleaned)
+    let (out, renamed_heading) = rewrite(&cleaned);
+    if renamed_heading {
+        // A heading may hold a block (`<h3><ul>`), which inside the `<p>`
+        // it became is not allowed, so the next parse (a browser's, or
+        // ours on the stored text) would move it. Parsing once more
+        // settles the tree: what is stored is what every reader sees.
+        builder().clean(&out).to_string()
+    } else {
+        out
+    }
 }
 
 /// `html` up to the start tag that would open more than
@@ -170,24 +179,43 @@ fn cut_at_nesting(html: &str) -> &str {
     html
 }
 
-/// Renames headings and unwraps links that lost their address.
-fn rewrite(clean: &str) -> String {
+/// Renames headings and unwraps links that lost their address; says
+/// whether a heading was renamed.
+fn rewrite(clean: &str) -> (String, bool) {
+    let mut renamed_heading = false;
     let mut out = String::with_capacity(clean.len());
-    // html5ever never nests `a` elements, so one flag is enough.
-    let mut unwrapped_link = false;
+    // Whether each open `a` lost its address (and so its tags). Links do
+    // nest: a table cell inside a link opens a new scope, and the table
+    // itself is unwrapped. At most one entry per tag of the bounded input.
+    let mut open_links: Vec<bool> = Vec::new();
     for t in markup::tokens(clean) {
         match t {
             Token::Text(s) => out.push_str(s),
-            Token::Start { name, .. } if HEADINGS.contains(&name) => out.push_str("<p><strong>"),
+            Token::Start { name, .. } if HEADINGS.contains(&name) => {
+                renamed_heading = true;
+                out.push_str("<p><strong>");
+            }
             Token::End { name, .. } if HEADINGS.contains(&name) => out.push_str("</strong></p>"),
             Token::Start {
-                name: "a", attrs, ..
-            } if markup::attr(attrs, "href").is_none() => unwrapped_link = true,
-            Token::End { name: "a", .. } if unwrapped_link => unwrapped_link = false,
+                name: "a",
+                attrs,
+                raw,
+            } => {
+                let unwrapped = markup::attr(attrs, "href").is_none();
+                if !unwrapped {
+                    out.push_str(raw);
+                }
+                open_links.push(unwrapped);
+            }
+            Token::End { name: "a", raw } => {
+                if !open_links.pop().unwrap_or(false) {
+                    out.push_str(raw);
+                }
+            }
             Token::Start { raw, .. } | Token::End { raw, .. } => out.push_str(raw),
         }
     }
-    out
+    (out, renamed_heading)
 }
 
 /// HTML as plain text, for notification and push bodies and for search:
@@ -424,6 +452,28 @@ mod tests {
             r#"<span class="h-card u-photo mention ellipsis invisible hashtag e-content dt-published p-name">x</span><p>y</p>"#
         );
         assert_eq!(sanitize(r#"<span class="evil">x</span>"#), "<span>x</span>");
+    }
+
+    #[test]
+    fn sanitising_twice_changes_nothing() {
+        // A heading holding a block became `<p><strong><ul>`, which the
+        // next parse reshapes; a link without its address, nested in
+        // another through a table cell, left a stray `</a>` (both found by
+        // the sanitiser's properties).
+        for html in [
+            "<h3><ul>",
+            "<h1>a<blockquote>b</blockquote>c</h1>",
+            "<h2><pre>x</pre></h2><p>y</p>",
+            "<h4><p>z</p></h4>",
+            "<h5><li>i</li></h5>",
+            "<h1>plain</h1>",
+            r#"<a href="javascript:x"><table><tr><td><a href="javascript:y">"#,
+            r#"<a href="https://a.example/"><table><tr><td><a href="javascript:y">t</a>u"#,
+            r#"<a href="javascript:x"><table><tr><td><a href="https://b.example/">t</a>u"#,
+        ] {
+            let once = sanitize(html);
+            assert_eq!(sanitize(&once), once, "{html}");
+        }
     }
 
     #[test]

@@ -31,7 +31,8 @@ struct WebfingerQuery {
 
 /// The local username a WebFinger `resource` names, if it names one of
 /// ours: `acct:name@host`, `name@host`, or one of our actor/profile URLs.
-fn resource_username(state: &AppState, resource: &str) -> Result<String, ApiError> {
+/// Public for the fuzz target, which feeds it arbitrary text.
+pub fn resource_username(state: &AppState, resource: &str) -> Result<String, ApiError> {
     let urls = &state.urls;
     let malformed = || {
         ApiError::bad_request(format!(
