@@ -6,7 +6,7 @@
 //! sanitising the sanitiser's own output changes nothing.
 #![no_main]
 
-use burrow::content::sanitize::LINK_SCHEMES;
+use burrow::content::links::LINK_SCHEMES;
 use burrow::content::{
     extract_mentions, html_to_text, plain_name, render, sanitize, MentionRef, MentionResolver,
 };

@@ -7,7 +7,8 @@
 use axum::body::Body;
 use axum::extract::FromRequest;
 use burrow::config::Config;
-use burrow::content::sanitize::{LINK_SCHEMES, MAX_NAME_CHARS};
+use burrow::content::links::LINK_SCHEMES;
+use burrow::content::sanitize::MAX_NAME_CHARS;
 use burrow::content::{
     extract_mentions, html_to_text, plain_name, render, sanitize, MentionRef, MentionResolver,
 };
