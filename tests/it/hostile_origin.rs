@@ -134,6 +134,17 @@ impl Actor {
     /// Posts `activity` signed with this actor's key to `s`'s shared
     /// inbox, and waits until it has been applied.
     async fn send(&self, s: &TestServer, activity: Value) {
+        let status = self.send_status(s, &activity).await;
+        assert_eq!(status, 202, "the request itself is validly signed");
+        eventually("the inbox has applied it", || {
+            s.state.store.inbox_queue_len() == 0
+        })
+        .await;
+    }
+
+    /// Posts `activity` signed with this actor's key to `s`'s shared
+    /// inbox and returns the HTTP status.
+    async fn send_status(&self, s: &TestServer, activity: &Value) -> u16 {
         let to = s.url("/inbox");
         let body = activity.to_string().into_bytes();
         let headers = sign_request(
@@ -152,11 +163,7 @@ impl Actor {
             .send()
             .await
             .unwrap();
-        assert_eq!(res.status(), 202, "the request itself is validly signed");
-        eventually("the inbox has applied it", || {
-            s.state.store.inbox_queue_len() == 0
-        })
-        .await;
+        res.status().as_u16()
     }
 
     /// An activity of `kind` by this actor about `object`.
@@ -281,7 +288,16 @@ async fn a_boost_cannot_squat_another_servers_status_uri() {
     let mut squat = mallory.activity("Announce", json!(mine.uri));
     squat["id"] = json!(daves_uri);
     squat["to"] = json!([PUBLIC]);
-    mallory.send(&s, squat).await;
+    // The inbox door refuses an id on another origin outright…
+    assert_eq!(mallory.send_status(&s, &squat).await, 400);
+    // …and the Announce rule holds on its own, for whatever reaches it.
+    mallory
+        .send(&s, mallory.activity("Follow", json!(s.url("/users/alice"))))
+        .await;
+    let signer = s.state.store.account_by_uri(&mallory.uri).unwrap().unwrap();
+    assert!(burrow::ops::inbound::process(&s.state, &signer, &squat)
+        .await
+        .is_err());
     assert!(
         status(&s, &daves_uri).is_none(),
         "the boost squatted dave's URI"
