@@ -2,7 +2,7 @@
 //! an in-process server can't give: its own resident memory, and a death
 //! by SIGKILL with nothing flushed on the way out.
 
-use super::{hidden_fields, PASSWORD};
+use super::PASSWORD;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -234,68 +234,5 @@ impl Drop for Served {
 /// An owner's access token from the server at `base`, got through the
 /// real OAuth flow (app, authorize page with the password, code, token).
 pub async fn owner_token(base: &str, scopes: &str) -> String {
-    const REDIRECT: &str = "burrow.test:/callback";
-    let c = super::client();
-    let app: serde_json::Value = c
-        .post(format!("{base}/api/v1/apps"))
-        .form(&[
-            ("client_name", "Test App"),
-            ("redirect_uris", REDIRECT),
-            ("scopes", scopes),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let client_id = app["client_id"].as_str().unwrap();
-    let html = c
-        .get(format!("{base}/oauth/authorize"))
-        .query(&[
-            ("client_id", client_id),
-            ("redirect_uri", REDIRECT),
-            ("response_type", "code"),
-            ("scope", scopes),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let mut form = hidden_fields(&html);
-    form.push(("password".into(), PASSWORD.into()));
-    form.push(("decision".into(), "approve".into()));
-    let res = c
-        .post(format!("{base}/oauth/authorize"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 302, "the authorize form was refused");
-    let location = res.headers()["location"].to_str().unwrap().to_string();
-    let code = url::form_urlencoded::parse(location.split_once('?').unwrap().1.as_bytes())
-        .find(|(k, _)| k == "code")
-        .map(|(_, v)| v.into_owned())
-        .expect("the redirect carries a code");
-    let tok: serde_json::Value = c
-        .post(format!("{base}/oauth/token"))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("client_id", client_id),
-            ("client_secret", app["client_secret"].as_str().unwrap()),
-            ("redirect_uri", REDIRECT),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    tok["access_token"]
-        .as_str()
-        .expect("an access token")
-        .to_string()
+    super::app_and_token_at(base, scopes).await.1
 }

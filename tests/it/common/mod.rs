@@ -266,9 +266,14 @@ pub fn hidden_fields(html: &str) -> Vec<(String, String)> {
 /// `token`, with the app it was issued to (`client_id`,
 /// `client_secret`), for tests that revoke it.
 pub async fn app_and_token(s: &TestServer, scopes: &str) -> (serde_json::Value, String) {
+    app_and_token_at(&s.base, scopes).await
+}
+
+/// [`app_and_token`] for the server at `base` (a child process, say).
+pub async fn app_and_token_at(base: &str, scopes: &str) -> (serde_json::Value, String) {
     const REDIRECT: &str = "burrow.test:/callback";
     let app: serde_json::Value = client()
-        .post(s.url("/api/v1/apps"))
+        .post(format!("{base}/api/v1/apps"))
         .form(&[
             ("client_name", "Test App"),
             ("redirect_uris", REDIRECT),
@@ -282,7 +287,7 @@ pub async fn app_and_token(s: &TestServer, scopes: &str) -> (serde_json::Value, 
         .unwrap();
     let client_id = app["client_id"].as_str().unwrap();
     let html = client()
-        .get(s.url("/oauth/authorize"))
+        .get(format!("{base}/oauth/authorize"))
         .query(&[
             ("client_id", client_id),
             ("redirect_uri", REDIRECT),
@@ -299,7 +304,7 @@ pub async fn app_and_token(s: &TestServer, scopes: &str) -> (serde_json::Value, 
     form.push(("password".into(), PASSWORD.into()));
     form.push(("decision".into(), "approve".into()));
     let res = client()
-        .post(s.url("/oauth/authorize"))
+        .post(format!("{base}/oauth/authorize"))
         .form(&form)
         .send()
         .await
@@ -311,7 +316,7 @@ pub async fn app_and_token(s: &TestServer, scopes: &str) -> (serde_json::Value, 
         .map(|(_, v)| v.into_owned())
         .expect("the redirect carries a code");
     let tok: serde_json::Value = client()
-        .post(s.url("/oauth/token"))
+        .post(format!("{base}/oauth/token"))
         .form(&[
             ("grant_type", "authorization_code"),
             ("code", &code),
