@@ -106,17 +106,27 @@ impl Peers {
         })
         .await
         .expect("signing task");
-        match self
-            .client
-            .post(&self.burrow_inbox)
-            .headers(headers)
-            .body(body)
-            .send()
-            .await
-        {
-            Ok(r) => r.status().as_u16(),
-            Err(_) => 0,
+        // A peer told to wait (429: the inbox's quotas) waits and sends
+        // again, as real servers do; the pause is short so seeding is
+        // paced by how fast Burrow applies what it queued.
+        for _ in 0..MAX_TRIES {
+            let status = match self
+                .client
+                .post(&self.burrow_inbox)
+                .headers(headers.clone())
+                .body(body.clone())
+                .send()
+                .await
+            {
+                Ok(r) => r.status().as_u16(),
+                Err(_) => 0,
+            };
+            if status != 429 {
+                return status;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
         }
+        429
     }
 
     fn actor_doc(&self, host: &str, name: &str) -> Value {
@@ -146,6 +156,9 @@ fn host_header(headers: &HeaderMap) -> String {
         .unwrap_or("")
         .to_string()
 }
+
+/// How often a send told to wait (429) is tried again, 200 ms apart.
+const MAX_TRIES: usize = 1_500;
 
 /// Numbers the `Accept`s the peers send.
 static ACCEPTS: AtomicU64 = AtomicU64::new(0);
