@@ -73,7 +73,7 @@ impl TestServer {
         config.storage.cache_mib = 4;
         config.federation.allow_private_network = opts.allow_private_network;
         config.federation.authorized_fetch = opts.authorized_fetch;
-        let store = server::open_store(dir.path(), &config).expect("open store");
+        let store = open_store_when_free(dir.path(), &config).await;
         if let Some(name) = opts.username {
             if store.owner().unwrap().is_none() {
                 let urls = burrow::urls::Urls::new(&base);
@@ -134,6 +134,23 @@ impl TestServer {
         let TestServer { state, dir, .. } = self;
         drop(state);
         dir
+    }
+}
+
+/// Opens the store, waiting (bounded) while a stopped server's last
+/// tasks still hold it: a restart in the same process can come before
+/// the runtime has dropped every aborted task and its handle.
+async fn open_store_when_free(dir: &std::path::Path, config: &Config) -> burrow::store::Store {
+    let mut tries = 0;
+    loop {
+        match server::open_store(dir, config) {
+            Ok(store) => return store,
+            Err(e) if tries < 100 && e.to_string().contains("locked") => {
+                tries += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            Err(e) => panic!("open store: {e:?}"),
+        }
     }
 }
 
