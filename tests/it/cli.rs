@@ -1,39 +1,17 @@
 //! The real `burrow` binary, driven as an operator would: `init`,
 //! `passwd`, `serve`, and what each does with bad input.
 
+use crate::common::binary::{burrow, free_port, Served};
 use burrow::config::{Config, Overrides, CONFIG_FILE};
 use burrow::ops::setup::check_password;
 use burrow::store::Store;
 use serde_json::Value;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+use std::process::{Output, Stdio};
 
 const PASSWORD: &str = "first password";
 const NEW_PASSWORD: &str = "second password";
-
-/// Longest wait for a line from a starting server. Only a guard against a
-/// hung test: startup normally takes milliseconds.
-const LINE_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// A `burrow` command with no `BURROW_*` settings leaking in from the
-/// environment that runs the tests.
-fn burrow() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_burrow"));
-    for var in [
-        "BURROW_DATA_DIR",
-        "BURROW_LISTEN",
-        "BURROW_PUBLIC_URL",
-        "BURROW_CACHE_MIB",
-        "BURROW_ALLOW_PRIVATE_NETWORK",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.env("RUST_LOG", "burrow=info");
-    cmd
-}
 
 /// Runs `burrow ARGS` with `stdin` piped in and waits for it.
 fn run(args: &[&str], stdin: &str) -> Output {
@@ -301,104 +279,6 @@ fn bad_public_urls_are_refused_before_anything_is_written() {
         assert!(line.contains("public_url"), "{url}: {line}");
     }
     assert!(!dir.exists());
-}
-
-/// A port nobody listens on right now (bound, read, released).
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
-}
-
-/// `burrow serve` as a child process whose output is read line by line.
-struct Served {
-    child: std::process::Child,
-    lines: mpsc::Receiver<String>,
-    /// Everything read so far, for failure messages.
-    seen: Vec<String>,
-}
-
-impl Served {
-    fn start(args: &[&str]) -> Served {
-        let mut child = burrow()
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let (tx, lines) = mpsc::channel();
-        // Both pipes are drained for the child's whole life, so it never
-        // blocks on a full pipe.
-        for pipe in [
-            Box::new(child.stdout.take().unwrap()) as Box<dyn Read + Send>,
-            Box::new(child.stderr.take().unwrap()),
-        ] {
-            let tx = tx.clone();
-            std::thread::spawn(move || {
-                for line in BufReader::new(pipe).lines() {
-                    let Ok(line) = line else { break };
-                    if tx.send(line).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-        Served {
-            child,
-            lines,
-            seen: Vec::new(),
-        }
-    }
-
-    /// Waits for the first output line containing `needle`. Lines seen
-    /// while waiting for something else count: stdout and stderr
-    /// interleave in no fixed order.
-    fn wait_for(&mut self, needle: &str) -> String {
-        if let Some(line) = self.seen.iter().find(|l| l.contains(needle)) {
-            return line.clone();
-        }
-        loop {
-            match self.lines.recv_timeout(LINE_TIMEOUT) {
-                Ok(line) => {
-                    self.seen.push(line.clone());
-                    if line.contains(needle) {
-                        return line;
-                    }
-                }
-                Err(e) => {
-                    let _ = self.child.kill();
-                    panic!(
-                        "burrow never printed `{needle}` ({e}); output:\n{}",
-                        self.seen.join("\n")
-                    )
-                }
-            }
-        }
-    }
-
-    /// Sends SIGTERM, as systemd does, and returns whether the server
-    /// exited cleanly.
-    fn terminate(mut self) -> bool {
-        let ok = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "kill -TERM failed");
-        let status = self.child.wait().unwrap();
-        status.success()
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        // A failed assertion must not leave a server running.
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
 }
 
 fn content_type(res: &reqwest::Response) -> String {

@@ -22,7 +22,7 @@ const BIN_VAR: &str = "BURROW_TEST_BIN";
 
 /// A `burrow` command with no `BURROW_*` settings leaking in from the
 /// environment that runs the tests.
-fn burrow() -> Command {
+pub fn burrow() -> Command {
     let bin = std::env::var_os(BIN_VAR)
         .unwrap_or_else(|| std::ffi::OsString::from(env!("CARGO_BIN_EXE_burrow")));
     let mut cmd = Command::new(bin);
@@ -107,34 +107,7 @@ impl Site {
         if self.allow_private_network {
             cmd.env("BURROW_ALLOW_PRIVATE_NETWORK", "1");
         }
-        let mut child = cmd
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let (tx, lines) = mpsc::channel();
-        // Both pipes are drained for the child's whole life, so it never
-        // blocks on a full pipe.
-        for pipe in [
-            Box::new(child.stdout.take().unwrap()) as Box<dyn Read + Send>,
-            Box::new(child.stderr.take().unwrap()),
-        ] {
-            let tx = tx.clone();
-            std::thread::spawn(move || {
-                for line in BufReader::new(pipe).lines() {
-                    let Ok(line) = line else { break };
-                    if tx.send(line).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-        let mut served = Served {
-            child,
-            lines,
-            seen: Vec::new(),
-        };
+        let mut served = Served::spawn(&mut cmd);
         served.wait_for("listening on");
         served
     }
@@ -158,7 +131,49 @@ pub struct Memory {
 }
 
 impl Served {
-    fn wait_for(&mut self, needle: &str) -> String {
+    /// `burrow ARGS` as a child process whose output is read line by line.
+    pub fn start(args: &[&str]) -> Served {
+        Served::spawn(burrow().args(args))
+    }
+
+    /// Runs `cmd`, draining both of its pipes for the child's whole life
+    /// (so it never blocks on a full pipe) into lines for `wait_for`.
+    pub fn spawn(cmd: &mut Command) -> Served {
+        let mut child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (tx, lines) = mpsc::channel();
+        for pipe in [
+            Box::new(child.stdout.take().unwrap()) as Box<dyn Read + Send>,
+            Box::new(child.stderr.take().unwrap()),
+        ] {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(pipe).lines() {
+                    let Ok(line) = line else { break };
+                    if tx.send(line).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        Served {
+            child,
+            lines,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Waits for the first output line containing `needle`. Lines seen
+    /// while waiting for something else count: stdout and stderr
+    /// interleave in no fixed order.
+    pub fn wait_for(&mut self, needle: &str) -> String {
+        if let Some(line) = self.seen.iter().find(|l| l.contains(needle)) {
+            return line.clone();
+        }
         loop {
             match self.lines.recv_timeout(START_TIMEOUT) {
                 Ok(line) => {
@@ -176,6 +191,19 @@ impl Served {
                 }
             }
         }
+    }
+
+    /// Sends SIGTERM, as systemd does, and returns whether the server
+    /// exited cleanly.
+    pub fn terminate(mut self) -> bool {
+        let ok = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "kill -TERM failed");
+        self.child.wait().unwrap().success()
     }
 
     pub fn pid(&self) -> u32 {
