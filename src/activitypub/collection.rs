@@ -1,4 +1,6 @@
-//! `OrderedCollection` and its pages, shaped as Mastodon serves them.
+//! `OrderedCollection` and its pages, shaped as Mastodon serves them;
+//! and the unordered `Collection` with its first page embedded, the
+//! shape of a status's replies.
 
 use serde_json::{json, Value};
 
@@ -54,6 +56,37 @@ pub fn page(
     }
     if let Some(p) = prev {
         doc["prev"] = json!(p);
+    }
+    doc
+}
+
+/// An unordered `Collection` with its first page embedded (as Mastodon
+/// serves a status's replies, so a peer reads the first items without a
+/// second request).
+pub fn with_first_page(id: &str, mut first: Value) -> Value {
+    if let Some(o) = first.as_object_mut() {
+        o.remove("@context");
+    }
+    json!({
+        "@context": CONTEXT,
+        "id": id,
+        "type": "Collection",
+        "first": first,
+    })
+}
+
+/// One page of an unordered collection: `items` (ids), `next` only when
+/// more may follow.
+pub fn unordered_page(id: &str, part_of: &str, items: Vec<Value>, next: Option<String>) -> Value {
+    let mut doc = json!({
+        "@context": CONTEXT,
+        "id": id,
+        "type": "CollectionPage",
+        "partOf": part_of,
+        "items": items,
+    });
+    if let Some(n) = next {
+        doc["next"] = json!(n);
     }
     doc
 }

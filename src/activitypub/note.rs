@@ -113,7 +113,7 @@ pub fn note(status: &Status, author: &Account, urls: &Urls, attachments: &[Attac
             "type": "Collection",
             "first": {
                 "type": "CollectionPage",
-                "next": format!("{}/replies?only_other_accounts=true&page=true", status.uri),
+                "next": format!("{}/replies?page=true", status.uri),
                 "partOf": format!("{}/replies", status.uri),
                 "items": []
             }

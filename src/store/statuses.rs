@@ -170,6 +170,26 @@ impl Store {
         }
         Ok(out)
     }
+
+    /// Up to `limit` ids of direct replies to `parent` above `after`,
+    /// oldest first: one page's worth, read without loading the rest.
+    pub fn replies_after(&self, parent: u64, after: Option<u64>, limit: usize) -> Result<Vec<u64>> {
+        let prefix = index_key("replies", &[&parent.to_be_bytes()]);
+        let start = match after.and_then(|a| a.checked_add(1)) {
+            Some(from) => index_key("replies", &[&parent.to_be_bytes(), &from.to_be_bytes()]),
+            None if after.is_some() => return Ok(Vec::new()),
+            None => prefix.clone(),
+        };
+        let mut out = Vec::new();
+        for kv in self.index.range(start..).take(limit) {
+            let (k, _) = kv?;
+            if !k.starts_with(&prefix) {
+                break;
+            }
+            out.push(super::accounts::be_u64(&k[k.len() - 8..]));
+        }
+        Ok(out)
+    }
 }
 
 /// Status writes inside a transaction.

@@ -7,6 +7,7 @@ mod actor;
 mod collections;
 mod inbox;
 mod objects;
+mod replies;
 mod signed_fetch;
 
 use crate::state::AppState;
@@ -25,7 +26,7 @@ pub fn routes() -> Router<AppState> {
             "/users/{name}/statuses/{id}/activity",
             get(objects::create_activity),
         )
-        .route("/users/{name}/statuses/{id}/replies", get(objects::replies))
+        .route("/users/{name}/statuses/{id}/replies", get(replies::replies))
         .route("/users/{name}/outbox", get(collections::outbox))
         .route("/users/{name}/followers", get(collections::followers))
         .route("/users/{name}/following", get(collections::following))

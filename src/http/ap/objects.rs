@@ -1,10 +1,10 @@
 //! Local statuses as ActivityPub objects: the Note at its id, its Create
-//! activity, its replies. Who may fetch each is the visibility gate's
+//! activity (its replies are in `replies`). Who may fetch each is the visibility gate's
 //! decision, asked through `SignedFetch`: followers-only and direct
 //! statuses go only to signed requests from actors allowed to see them.
 
 use super::signed_fetch::SignedFetch;
-use crate::activitypub::{activity, collection, note};
+use crate::activitypub::{activity, note};
 use crate::http::error::ApiError;
 use crate::http::wants_activity_json;
 use crate::state::AppState;
@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 
 /// The owner's status if the one fetching may see it; 404 otherwise
 /// (never 403, which would confirm that a private post exists).
-async fn visible(
+pub(super) async fn visible(
     state: &AppState,
     name: &str,
     id: &str,
@@ -74,30 +74,5 @@ pub async fn create_activity(
         format!("{}/activity", status.uri),
         &owner,
         doc,
-    )))
-}
-
-pub async fn replies(
-    State(state): State<AppState>,
-    Path((name, id)): Path<(String, String)>,
-    mut fetch: SignedFetch,
-) -> Result<Response, ApiError> {
-    let (status, _) = visible(&state, &name, &id, &mut fetch).await?;
-    let mut items = Vec::new();
-    for rid in state
-        .store
-        .replies(status.id)?
-        .into_iter()
-        .take(collection::PAGE_SIZE * 5)
-    {
-        if let Some(r) = state.store.status(rid)? {
-            if fetch.may_see(&state, &r).await? {
-                items.push(serde_json::json!(r.uri));
-            }
-        }
-    }
-    Ok(super::activity_json(collection::inline(
-        &format!("{}/replies", status.uri),
-        items,
     )))
 }
