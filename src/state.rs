@@ -65,6 +65,9 @@ pub struct Inner {
     pub fetcher: crate::federation::fetcher::Fetcher,
     /// Password guesses, wherever the owner's password is checked.
     pub password_limiter: crate::ops::password_limit::PasswordLimiter,
+    /// Threads waiting to have their replies fetched, and the walker's
+    /// memory of recent walks and hosts' allowances.
+    pub walks: crate::federation::replies::Walks,
 }
 
 impl std::ops::Deref for AppState {
@@ -103,6 +106,7 @@ impl AppState {
             signing_key: RwLock::new(None),
             fetcher,
             password_limiter: Default::default(),
+            walks: Default::default(),
         }))
     }
 

@@ -9,6 +9,7 @@
 //! out, the budget spent) stays queued and is tried again later, with
 //! exponential backoff; other failures drop it.
 
+use super::forward;
 use super::inbox_queue::InboxQueue;
 use super::signatures::SIGNATURE_WINDOW;
 use super::transient;
@@ -216,7 +217,21 @@ async fn apply(state: &AppState, job: &InboxJob) -> Result<(), OpError> {
             signer.uri
         )));
     }
-    inbound::process(state, &signer, &activity).await
+    // A Delete is judged before it removes what it names; the rest after
+    // the status they carry is stored.
+    let is_delete = activity.get("type").and_then(|t| t.as_str()) == Some("Delete");
+    let owed = is_delete && forward::forwardable(state, &signer, &activity).is_some();
+    inbound::process(state, &signer, &activity).await?;
+    if owed || (!is_delete && forward::forwardable(state, &signer, &activity).is_some()) {
+        match forward::forward(state, &signer, &activity, &job.body).await {
+            Ok(n) if n > 0 => {
+                tracing::debug!("forwarded an activity of {} to {n} inboxes", signer.uri)
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!("forwarding an activity of {} failed: {e}", signer.uri),
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

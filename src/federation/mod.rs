@@ -6,11 +6,13 @@ pub mod actors;
 pub mod addresses;
 pub mod delivery;
 pub mod fetcher;
+pub mod forward;
 pub mod inbox_queue;
 pub mod inbox_worker;
 pub mod keys;
 pub mod origin;
 pub mod outbox;
+pub mod replies;
 pub mod signatures;
 pub mod transient;
 

@@ -362,9 +362,13 @@ pub async fn store_remote_status(
     }
     let mut status = parse_status(state, doc, &author, &owner)?;
     // Complete the thread upwards, a bounded number of steps.
+    let mut parent_known = false;
     if let Some(parent_uri) = status.in_reply_to_uri.clone() {
         let parent = match state.store.status_by_uri(&parent_uri)? {
-            Some(p) => Some(p),
+            Some(p) => {
+                parent_known = true;
+                Some(p)
+            }
             None if depth < MAX_THREAD_DEPTH => {
                 match federation::fetch_object(state, &parent_uri).await {
                     Some(pdoc) => Box::pin(store_remote_status(state, &pdoc, depth + 1))
@@ -384,7 +388,9 @@ pub async fn store_remote_status(
     let mentions_owner = status.mentions.iter().any(|m| m.account_id == owner.id);
     let follows = state.store.has_relation(Rel::Following, author.id)?;
     let reply_to_owner = status.in_reply_to_account_id == Some(owner.id);
-    let wanted = depth > 0 || follows || mentions_owner || reply_to_owner;
+    // A reply to a status already here completes a thread the owner has
+    // (forwarded to us, or found walking the thread), as Mastodon keeps it.
+    let wanted = depth > 0 || follows || mentions_owner || reply_to_owner || parent_known;
     if !wanted {
         return Ok(None);
     }
@@ -411,6 +417,9 @@ pub async fn store_remote_status(
     status.placed = placed;
     state.store.transact(|tx| tx.insert_status(&status))?;
     durable(state).await?;
+    if depth == 0 && follows && federation::replies::shows_replies(doc) {
+        state.walks.schedule(&status.uri, now_ms());
+    }
     if depth == 0 {
         emit(state, Event::StatusCreated(status.id));
         if mentions_owner || reply_to_owner {

@@ -41,4 +41,5 @@ mod push;
 mod setup;
 mod signatures;
 mod streaming;
+mod threads;
 mod web;

@@ -3,7 +3,8 @@
 //!
 //! The door's checks, cheapest first: a readable activity with a bounded
 //! id; a valid signature by the activity's actor (its key fetched only
-//! within the host's allowance); an id on the signer's own server; room
+//! within the host's allowance), or, for a forwarded Create, by the
+//! server passing it on; an id on the actor's own server; room
 //! in the signer's, its server's and the whole queue's quotas. Only then
 //! is the activity stored, de-duplicated by its id and the signer's host.
 
@@ -73,7 +74,13 @@ pub async fn post(
             ));
         }
     };
-    if signer.uri != actor_uri {
+    // A Create passed on by another server (inbox forwarding, see
+    // `federation::forward`) is taken as the forwarder's: its object is
+    // then believed only as its own origin serves it. Nothing else may be
+    // signed by anyone but its actor.
+    let forwarded =
+        signer.uri != actor_uri && activity.get("type").and_then(|t| t.as_str()) == Some("Create");
+    if signer.uri != actor_uri && !forwarded {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             format!(
@@ -91,7 +98,12 @@ pub async fn post(
     // A server speaks only for its own activities: one minted elsewhere
     // could otherwise stand in for (and, seen first, suppress) the real one.
     if let Some(id) = activity_id {
-        if !crate::host::same_origin(id, &signer.uri) {
+        if forwarded && !crate::host::same_origin(id, &actor_uri) {
+            return Err(ApiError::bad_request(format!(
+                "the forwarded activity's id {id} is not on its actor's server"
+            )));
+        }
+        if !forwarded && !crate::host::same_origin(id, &signer.uri) {
             return Err(ApiError::bad_request(format!(
                 "the activity's id {id} is not on {signer_host}, the signer's server"
             )));

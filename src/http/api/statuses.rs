@@ -312,6 +312,9 @@ async fn context(
     let viewer = viewer(&auth, "read:statuses")?;
     let owner = viewer.is_owner();
     let s = find(&state, &id, &viewer)?;
+    // Replies stored elsewhere are fetched in the background; this answer
+    // shows what is here, and what arrives is streamed.
+    crate::federation::replies::thread_opened(&state, &viewer, &s);
     let (max_up, max_down, max_depth) = if owner {
         (
             OWNER_CONTEXT_LIMIT,

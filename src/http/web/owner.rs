@@ -249,6 +249,7 @@ pub async fn status(
     // is filtered as Mastodon filters threads.
     viewer.filtered_by(Context::Thread)?;
     let (ancestors, descendants) = viewer.thread(&s);
+    crate::federation::replies::thread_opened(&state, &crate::ops::visibility::Viewer::Owner, &s);
     render(
         &state,
         &session,
