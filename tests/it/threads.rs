@@ -87,7 +87,7 @@ fn note(base: &str, path: &str, in_reply_to: Option<String>, replies: Value) -> 
 ///   `/chain/N+1`, without end;
 /// - `/wide`: a post whose replies (GoToSocial's shape, `first` a link)
 ///   are pages of `WIDE_PAGE_ITEMS` replies each, each page linking the
-///   next, without end; `/wide/r…` are those replies.
+///   next, without end; `/wide/n…` are those replies.
 async fn serve(AxState(d): AxState<SiteData>, uri: OriginalUri) -> axum::response::Response {
     let path = uri.path();
     let full = uri
@@ -150,7 +150,7 @@ async fn serve(AxState(d): AxState<SiteData>, uri: OriginalUri) -> axum::respons
             .and_then(|p| p.parse().ok())
             .unwrap_or(0);
         let items: Vec<String> = (0..WIDE_PAGE_ITEMS)
-            .map(|i| format!("{base}/wide/r{page}x{i}"))
+            .map(|i| format!("{base}/wide/n{page}x{i}"))
             .collect();
         return ap(json!({
             "@context": "https://www.w3.org/ns/activitystreams",
@@ -161,7 +161,7 @@ async fn serve(AxState(d): AxState<SiteData>, uri: OriginalUri) -> axum::respons
             "next": format!("{base}/wide/replies?page={}", page + 1),
         }));
     }
-    if path.starts_with("/wide/r") {
+    if path.starts_with("/wide/n") {
         return ap(note(base, path, Some(format!("{base}/wide")), Value::Null));
     }
     StatusCode::NOT_FOUND.into_response()
@@ -401,6 +401,16 @@ async fn replies_are_served_in_pages_the_owners_first_and_only_what_anyone_may_s
     let others = get_ap(others_url).await;
     assert_eq!(items(&others), std::slice::from_ref(&open.uri));
     assert!(others.get("next").is_none(), "{others}");
+    // Not even to a signed fetch by its own author, who may see it: the
+    // list is the same for everyone who walks it.
+    let signer = burrow::federation::fetcher::owner_signer(&b.state);
+    let signed = b
+        .state
+        .fetcher
+        .fetch_unchecked(others_url, signer.as_ref())
+        .await
+        .unwrap();
+    assert_eq!(items(&signed.json), std::slice::from_ref(&open.uri));
 
     // Bad paging is refused with a reason.
     let res = client()
@@ -551,7 +561,7 @@ async fn a_walk_over_endless_wide_pages_stops_at_its_bounds() {
         .await;
     walks_reach(&a, 1).await;
 
-    let fetched = site.hits("/wide/r");
+    let fetched = site.hits("/wide/n");
     let stored_replies = a.state.store.replies(top_status.id).unwrap().len();
     assert!(fetched > 0);
     assert!(stored_replies < MAX_WALK_STATUSES, "{stored_replies}");
@@ -563,7 +573,7 @@ async fn a_walk_over_endless_wide_pages_stops_at_its_bounds() {
     );
     assert!(site.hits("/") <= MAX_WALK_FETCHES + 1);
     // The walk looked at no more than the first items of each page.
-    assert!(site.hits(&format!("/wide/r0x{MAX_ITEMS_PER_PAGE}")) == 0);
+    assert!(site.hits(&format!("/wide/n0x{MAX_ITEMS_PER_PAGE}")) == 0);
 }
 
 #[tokio::test]
@@ -680,10 +690,10 @@ async fn a_forwarded_create_is_believed_only_as_its_origin_serves_it() {
         .await
         .unwrap();
     // `pal` passes on a Create by `evil` whose embedded note says what
-    // the note's origin does not: `/wide/r…` notes are served as replies to
+    // the note's origin does not: `/wide/n…` notes are served as replies to
     // `/wide`, not to alice.
     let evil = site.url("/users/evil");
-    let id = site.url("/wide/r9x9");
+    let id = site.url("/wide/n9x9");
     let forged = json!({
         "@context": "https://www.w3.org/ns/activitystreams",
         "id": format!("{id}/activity"),
