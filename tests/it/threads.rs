@@ -18,6 +18,7 @@ use burrow::federation::replies::{
 };
 use burrow::federation::signatures::sign_request;
 use burrow::ops::statuses::{self, NewStatus};
+use burrow::store::relations::{Rel, Relation};
 use burrow::store::statuses::{Status, Visibility};
 use common::*;
 use reqwest::Method;
@@ -85,6 +86,8 @@ fn note(base: &str, path: &str, in_reply_to: Option<String>, replies: Value) -> 
 /// - `/users/NAME`: an actor;
 /// - `/chain/N`: a reply to `/chain/N-1`, whose replies page lists
 ///   `/chain/N+1`, without end;
+/// - `/busy`: a post whose replies (Mastodon's shape, the first page
+///   embedded) show one, `/busy/reply`;
 /// - `/wide`: a post whose replies (GoToSocial's shape, `first` a link)
 ///   are pages of `WIDE_PAGE_ITEMS` replies each, each page linking the
 ///   next, without end; `/wide/n…` are those replies.
@@ -160,6 +163,22 @@ async fn serve(AxState(d): AxState<SiteData>, uri: OriginalUri) -> axum::respons
             "orderedItems": items,
             "next": format!("{base}/wide/replies?page={}", page + 1),
         }));
+    }
+    if path == "/busy" {
+        let replies = json!({
+            "id": format!("{base}/busy/replies"),
+            "type": "Collection",
+            "totalItems": 1,
+            "first": {
+                "type": "CollectionPage",
+                "partOf": format!("{base}/busy/replies"),
+                "items": [format!("{base}/busy/reply")],
+            },
+        });
+        return ap(note(base, path, None, replies));
+    }
+    if path == "/busy/reply" {
+        return ap(note(base, path, Some(format!("{base}/busy")), Value::Null));
     }
     if path.starts_with("/wide/n") {
         return ap(note(base, path, Some(format!("{base}/wide")), Value::Null));
@@ -722,4 +741,41 @@ async fn a_forwarded_create_is_believed_only_as_its_origin_serves_it() {
     update["id"] = json!(format!("{id}/update"));
     let (_, status) = site.send("pal", &a, &update).await;
     assert_eq!(status, 401);
+}
+
+#[tokio::test]
+async fn a_followed_accounts_post_showing_replies_has_them_fetched() {
+    let a = TestServer::start().await;
+    let site = Site::start().await;
+    let evil = burrow::federation::fetch_actor(&a.state, &site.url("/users/evil"))
+        .await
+        .unwrap();
+    let store = &a.state.store;
+    let owner = store.owner_account().unwrap().unwrap();
+    let follow = Relation {
+        id: store.next_id(),
+        ..Default::default()
+    };
+    store
+        .transact(|tx| {
+            tx.set_relation(owner.id, Rel::Following, evil.id, &follow)
+                .map(|_| ())
+        })
+        .unwrap();
+
+    let busy = get_ap(&site.url("/busy")).await;
+    let create = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{}/activity", site.url("/busy")),
+        "type": "Create",
+        "actor": evil.uri,
+        "object": busy,
+    });
+    assert_eq!(site.send("evil", &a, &create).await.1, 202);
+    walks_reach(&a, 1).await;
+    let reply = stored(&a, &site.url("/busy/reply")).expect("the reply was fetched");
+    assert_eq!(
+        reply.in_reply_to_id,
+        Some(stored(&a, &site.url("/busy")).unwrap().id)
+    );
 }
