@@ -561,7 +561,7 @@ async fn domain_blocks_from_the_command_line_with_and_without_the_server() {
     // stats and a prune dry run answer through the socket too.
     let stats = run(&["stats", "--data-dir", &dir], "");
     assert!(
-        stdout(&stats).contains("statuses") && stdout(&stats).contains("total"),
+        stdout(&stats).contains("accounts") && stdout(&stats).contains("total"),
         "{}",
         stdout(&stats)
     );
