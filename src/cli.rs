@@ -1,7 +1,11 @@
 //! The command line: `burrow [serve]`, `burrow init`, `burrow passwd`.
 //! Every failure is one line that names the problem and the fix.
 
+use crate::admin::{self, Request};
 use crate::config::{self, Config, Overrides, CONFIG_FILE};
+use crate::ops::backup::{self as backups, BackupError};
+use crate::ops::backup_format::Counts;
+use crate::ops::doctor::{self, Facts, Finding};
 use crate::ops::{setup, OpError};
 use crate::server::{self, Server};
 use crate::state::KeyGen;
@@ -33,6 +37,79 @@ pub enum Command {
     Init(InitArgs),
     /// Change the owner's password.
     Passwd(PasswdArgs),
+    /// Write a backup (settings, store, media) to a file, while the server
+    /// runs or not.
+    Backup(BackupArgs),
+    /// Rebuild a data directory from a backup file.
+    Restore(RestoreArgs),
+    /// Records and bytes per kind in the store.
+    Stats(StatsArgs),
+    /// Show (or with --apply, remove) old remote content nobody kept.
+    Prune(PruneArgs),
+    /// Check settings, data directory, reachability and clock.
+    Doctor(DoctorArgs),
+    /// Block, unblock and list whole servers, as in the web settings.
+    #[command(subcommand)]
+    DomainBlock(DomainBlockCommand),
+}
+
+#[derive(Args, Debug)]
+pub struct BackupArgs {
+    #[command(flatten)]
+    pub data: DataDirArg,
+    /// The backup file to write; it must not exist yet.
+    pub out: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct RestoreArgs {
+    /// The backup file to restore.
+    pub archive: PathBuf,
+    /// The new data directory; it must be empty or not exist.
+    #[arg(long, env = "BURROW_DATA_DIR")]
+    pub data_dir: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct StatsArgs {
+    #[command(flatten)]
+    pub data: DataDirArg,
+}
+
+#[derive(Args, Debug)]
+pub struct PruneArgs {
+    #[command(flatten)]
+    pub data: DataDirArg,
+    /// Remove what the dry run lists.
+    #[arg(long)]
+    pub apply: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct DoctorArgs {
+    #[command(flatten)]
+    pub data: DataDirArg,
+    /// The public URL, when not in the settings file.
+    #[arg(long, env = "BURROW_PUBLIC_URL")]
+    pub public_url: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DomainBlockCommand {
+    /// Block a server: its follows end and nothing reaches it.
+    Add(DomainArgs),
+    /// Unblock a server.
+    Remove(DomainArgs),
+    /// List blocked servers, newest first.
+    List(StatsArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct DomainArgs {
+    #[command(flatten)]
+    pub data: DataDirArg,
+    /// The server's domain, e.g. spam.example.
+    pub domain: String,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -125,6 +202,24 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Some(Command::Serve(args)) => serve(args),
         Some(Command::Init(args)) => init(args),
         Some(Command::Passwd(args)) => passwd(args),
+        Some(Command::Backup(args)) => backup(args),
+        Some(Command::Restore(args)) => restore(args),
+        Some(Command::Stats(args)) => print_answer(&args.data.data_dir, Request::Stats),
+        Some(Command::Prune(args)) => {
+            print_answer(&args.data.data_dir, Request::Prune { apply: args.apply })
+        }
+        Some(Command::Doctor(args)) => doctor(args),
+        Some(Command::DomainBlock(DomainBlockCommand::Add(a))) => print_answer(
+            &a.data.data_dir,
+            Request::DomainBlockAdd { domain: a.domain },
+        ),
+        Some(Command::DomainBlock(DomainBlockCommand::Remove(a))) => print_answer(
+            &a.data.data_dir,
+            Request::DomainBlockRemove { domain: a.domain },
+        ),
+        Some(Command::DomainBlock(DomainBlockCommand::List(a))) => {
+            print_answer(&a.data.data_dir, Request::DomainBlockList)
+        }
     }
 }
 
@@ -271,4 +366,246 @@ fn read_password(from_stdin: bool, prompt: &str) -> Result<String, CliError> {
         ));
     }
     Ok(first)
+}
+
+/// The data directory's store, opened by this command when no server
+/// holds it, with the state operations expect.
+fn local_state(
+    dir: &std::path::Path,
+) -> Result<(tokio::runtime::Runtime, crate::state::AppState), CliError> {
+    let config = Config::load(dir, &Overrides::default())?;
+    if !dir.join(server::DB_DIR).is_dir() {
+        return Err(CliError::Message(format!(
+            "{} holds no Burrow data; check --data-dir, or create the owner with `burrow init`",
+            dir.display()
+        )));
+    }
+    let store = server::open_store(dir, &config).map_err(|e| match e {
+        server::StartError::Store { reason, .. } if reason.contains("locked") => {
+            CliError::Message(format!(
+                "a Burrow server holds {} but did not answer on {}; wait for it to finish starting, or restart it",
+                dir.display(),
+                admin::socket_path(dir).display()
+            ))
+        }
+        e => e.into(),
+    })?;
+    let rt = runtime()?;
+    let state = {
+        let _in_runtime = rt.enter();
+        crate::state::AppState::new(config, dir.to_path_buf(), store, KeyGen::Random)
+    };
+    Ok((rt, state))
+}
+
+/// Asks the running server, or does it here when none runs.
+fn answer(dir: &std::path::Path, req: Request) -> Result<String, CliError> {
+    if let Some(stream) = admin::connect(dir) {
+        let mut reply = admin::ask(stream, &req).map_err(CliError::Message)?;
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut reply, &mut text).map_err(|e| {
+            CliError::Message(format!("the server's answer broke off: {e}; see its log"))
+        })?;
+        return Ok(text);
+    }
+    let (rt, state) = local_state(dir)?;
+    let text = rt.block_on(admin::answer(&state, &req));
+    if let Err(e) = state.store.flush_sync() {
+        return Err(CliError::Message(format!("cannot save the changes: {e}")));
+    }
+    text.map_err(CliError::Message)
+}
+
+fn print_answer(dir: &std::path::Path, req: Request) -> Result<(), CliError> {
+    print!("{}", answer(dir, req)?);
+    Ok(())
+}
+
+/// A progress line on a terminal, rewritten in place; nothing otherwise.
+struct Progress {
+    label: &'static str,
+    shown: bool,
+    tty: bool,
+    last: std::time::Instant,
+}
+
+/// How often the progress line is redrawn, at most.
+const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
+
+impl Progress {
+    fn new(label: &'static str) -> Progress {
+        Progress {
+            label,
+            shown: false,
+            tty: std::io::stdout().is_terminal(),
+            last: std::time::Instant::now(),
+        }
+    }
+
+    fn show(&mut self, c: &Counts) {
+        if !self.tty || self.last.elapsed() < PROGRESS_EVERY {
+            return;
+        }
+        self.last = std::time::Instant::now();
+        self.shown = true;
+        print!(
+            "\r{}: {} records, {} media files, {:.1} MiB ",
+            self.label,
+            c.records,
+            c.files,
+            c.bytes as f64 / (1 << 20) as f64
+        );
+        let _ = std::io::stdout().flush();
+    }
+
+    fn done(&mut self) {
+        if self.shown {
+            println!();
+            self.shown = false;
+        }
+    }
+}
+
+fn backup(args: BackupArgs) -> Result<(), CliError> {
+    let dir = &args.data.data_dir;
+    let out = &args.out;
+    if out.exists() {
+        return Err(CliError::Message(format!(
+            "{} exists; name a new file (nothing was written)",
+            out.display()
+        )));
+    }
+    let mut progress = Progress::new("backup");
+    let written = if let Some(stream) = admin::connect(dir) {
+        backups::write_file(out, &mut |c| progress.show(c), |file, show| {
+            let mut reply = admin::ask(stream, &Request::Backup).map_err(BackupError::Refused)?;
+            let mut counts = Counts::default();
+            let mut buf = vec![0u8; 64 << 10];
+            loop {
+                let n = std::io::Read::read(&mut reply, &mut buf)?;
+                let Some(chunk) = buf.get(..n).filter(|c| !c.is_empty()) else {
+                    break;
+                };
+                file.write_all(chunk)?;
+                counts.bytes += n as u64;
+                show(&counts);
+            }
+            Ok(())
+        })
+    } else {
+        let (_rt, state) = local_state(dir)?;
+        backups::write_file(out, &mut |c| progress.show(c), |file, show| {
+            backups::write(&state.store, dir, file, show).map(|_| ())
+        })
+    };
+    progress.done();
+    let counts = written.map_err(|e| match e {
+        BackupError::Archive { source, .. } => CliError::Message(format!(
+            "the backup came out unreadable ({source}); see the server's log. Nothing was written"
+        )),
+        e => CliError::Message(format!("{e}; nothing was written")),
+    })?;
+    println!(
+        "Backed up {} records and {} media files ({:.1} MiB) to {}.",
+        counts.records,
+        counts.files,
+        counts.bytes as f64 / (1 << 20) as f64,
+        out.display()
+    );
+    Ok(())
+}
+
+fn restore(args: RestoreArgs) -> Result<(), CliError> {
+    let mut progress = Progress::new("restore");
+    let result = backups::restore(&args.archive, &args.data_dir, &mut |c| progress.show(c));
+    progress.done();
+    let (header, counts) = result.map_err(|e| CliError::Message(e.to_string()))?;
+    println!(
+        "Restored {} records and {} media files from a backup made by Burrow {} at {} into {}. Start it with: burrow serve --data-dir {}",
+        counts.records,
+        counts.files,
+        header.burrow_version,
+        header.created_at,
+        args.data_dir.display(),
+        args.data_dir.display()
+    );
+    Ok(())
+}
+
+fn doctor(args: DoctorArgs) -> Result<(), CliError> {
+    let dir = &args.data.data_dir;
+    let overrides = Overrides {
+        public_url: args.public_url.clone(),
+        ..Default::default()
+    };
+    let mut findings = Vec::new();
+    let config = match Config::load(dir, &overrides) {
+        Ok(c) => {
+            findings.push(Finding::ok(format!(
+                "settings ({})",
+                dir.join(CONFIG_FILE).display()
+            )));
+            Some(c)
+        }
+        Err(e) => {
+            findings.push(Finding::problem(
+                "settings",
+                e.to_string(),
+                "edit burrow.toml as the message says (every key is in the README)",
+            ));
+            None
+        }
+    };
+    findings.extend(doctor::check_data_dir(dir));
+    let running = admin::connect(dir).is_some();
+    let facts = if !dir.join(server::DB_DIR).is_dir() {
+        findings.push(Finding::problem(
+            "store",
+            format!("{} holds no Burrow data", dir.display()),
+            "check --data-dir, or create the owner with `burrow init`",
+        ));
+        None
+    } else {
+        match answer(dir, Request::Facts) {
+            Ok(json) => serde_json::from_str::<Facts>(json.trim()).ok(),
+            Err(e) => {
+                findings.push(Finding::problem("store", e.to_string(), "see the message"));
+                None
+            }
+        }
+    };
+    let rt = runtime()?;
+    match (&config, facts.as_ref().and_then(|f| f.username.clone())) {
+        (Some(_), None) if facts.is_some() => findings.push(Finding::problem(
+            "owner",
+            "there is no owner yet",
+            "create one with `burrow init`, or open the setup link the server prints",
+        )),
+        (Some(c), Some(user)) if running => {
+            findings.push(rt.block_on(doctor::check_public_url(&c.server.public_url, &user)))
+        }
+        (Some(_), Some(_)) => findings.push(Finding::problem(
+            "server",
+            "it is not running (nothing answers on its admin socket)",
+            format!(
+                "start it: sudo systemctl start burrow, or burrow serve --data-dir {}",
+                dir.display()
+            ),
+        )),
+        _ => {}
+    }
+    if let Some(f) = &facts {
+        findings.push(rt.block_on(doctor::check_clock(&f.peers)));
+    }
+    let problems = findings.iter().filter(|f| f.problem.is_some()).count();
+    for f in &findings {
+        println!("{}", f.line());
+    }
+    if problems > 0 {
+        return Err(CliError::Message(format!(
+            "{problems} problem(s) found; each says above what to do"
+        )));
+    }
+    println!("No problems found.");
+    Ok(())
 }

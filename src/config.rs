@@ -23,6 +23,8 @@ pub struct Config {
     pub server: ServerConfig,
     pub storage: StorageConfig,
     pub federation: FederationConfig,
+    pub backup: BackupConfig,
+    pub prune: PruneConfig,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -50,6 +52,53 @@ pub struct FederationConfig {
     pub allow_private_network: bool,
     /// Require a signed GET for every ActivityPub document.
     pub authorized_fetch: bool,
+}
+
+/// Automatic daily backups (`ops::backup::run`).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct BackupConfig {
+    /// Where daily backups go; none are made without it. Best on another
+    /// disk than the data directory.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dir: Option<PathBuf>,
+    /// How many daily backups to keep; older ones are removed.
+    pub keep: usize,
+}
+
+/// Backups kept unless `[backup] keep` says otherwise: a week.
+pub const DEFAULT_BACKUP_KEEP: usize = 7;
+
+impl Default for BackupConfig {
+    fn default() -> Self {
+        BackupConfig {
+            dir: None,
+            keep: DEFAULT_BACKUP_KEEP,
+        }
+    }
+}
+
+/// Forgetting remote content nobody interacted with (`ops::prune`).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct PruneConfig {
+    /// Remote posts, accounts and cached documents older than this many
+    /// days, that nothing keeps, are removed.
+    pub max_age_days: u32,
+    /// Prune once a day inside the server.
+    pub daily: bool,
+}
+
+/// A month: long enough to read a busy timeline, short enough for a card.
+pub const DEFAULT_PRUNE_DAYS: u32 = 30;
+
+impl Default for PruneConfig {
+    fn default() -> Self {
+        PruneConfig {
+            max_age_days: DEFAULT_PRUNE_DAYS,
+            daily: true,
+        }
+    }
 }
 
 impl Default for ServerConfig {
@@ -171,6 +220,19 @@ impl Config {
                 ),
             });
         }
+        if self.backup.keep == 0 || self.backup.keep > 1000 {
+            return Err(ConfigError::Invalid {
+                key: "backup.keep",
+                message: format!("{} is out of range; use 1 to 1000", self.backup.keep),
+            });
+        }
+        if self.prune.max_age_days == 0 {
+            return Err(ConfigError::Invalid {
+                key: "prune.max_age_days",
+                message: "0 would prune what just arrived; use at least 1 (30 is the default)"
+                    .into(),
+            });
+        }
         Ok(())
     }
 
@@ -201,12 +263,29 @@ cache_mib = {cache}
 allow_private_network = {private}
 # Require signed requests for every ActivityPub document ("secure mode").
 authorized_fetch = {authorized}
+
+[backup]
+# A directory for automatic daily backups (none without it), best on
+# another disk. `burrow backup` makes one by hand at any time.
+# dir = "/var/backups/burrow"
+# How many daily backups to keep.
+keep = {backup_keep}
+
+[prune]
+# Remote posts and accounts nobody interacted with are forgotten after
+# this many days (the owner's posts and everything they touched stay).
+max_age_days = {prune_days}
+# Prune once a day in the server; `burrow prune` shows what would go.
+daily = {prune_daily}
 "#,
             listen = self.server.listen,
             public_url = self.server.public_url,
             cache = self.storage.cache_mib,
             private = self.federation.allow_private_network,
             authorized = self.federation.authorized_fetch,
+            backup_keep = self.backup.keep,
+            prune_days = self.prune.max_age_days,
+            prune_daily = self.prune.daily,
         )
     }
 }

@@ -5,6 +5,7 @@
 //! `store` is the only code that knows sled, `crypto` wraps ring.
 
 pub mod activitypub;
+pub mod admin;
 pub mod cli;
 pub mod config;
 pub mod content;

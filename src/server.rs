@@ -147,6 +147,7 @@ impl Server {
             state.urls.base
         );
         let store = state.store.clone();
+        let stopping_dir = state.data_dir.clone();
         // Each worker restarts after a panic (`supervisor`).
         let (s1, s2, s3, s4) = (state.clone(), state.clone(), state.clone(), state.clone());
         let s5 = state.clone();
@@ -163,6 +164,20 @@ impl Server {
             })),
             tokio::spawn(supervise("replies", move || {
                 crate::federation::replies::run(s5.clone())
+            })),
+        ];
+        // The admin socket and the daily chores (`admin`, `ops::backup`,
+        // `ops::prune`): each sleeps until it has something to do.
+        let (a1, a2, a3) = (state.clone(), state.clone(), state.clone());
+        let chores = [
+            tokio::spawn(supervise("admin socket", move || {
+                crate::admin::serve(a1.clone())
+            })),
+            tokio::spawn(supervise("daily backup", move || {
+                crate::ops::backup::run(a2.clone())
+            })),
+            tokio::spawn(supervise("daily prune", move || {
+                crate::ops::prune::run(a3.clone())
             })),
         ];
         let stopping = state.clone();
@@ -184,6 +199,10 @@ impl Server {
         for w in workers {
             w.abort();
         }
+        for w in chores {
+            w.abort();
+        }
+        let _ = std::fs::remove_file(crate::admin::socket_path(&stopping_dir));
         // Whatever happened, make every acknowledged write durable.
         if let Err(e) = store.flush_sync() {
             tracing::error!("final flush failed: {e}");

@@ -3,11 +3,15 @@
 //! An operation validates, changes the store, flushes what must be durable,
 //! and only then reports success.
 
+pub mod backup;
+pub mod backup_format;
+pub mod doctor;
 pub mod media;
 pub mod oauth;
 pub mod password_limit;
 pub mod profile;
 pub mod profile_images;
+pub mod prune;
 pub mod setup;
 
 /// Why an operation refused; the HTTP layer maps each kind to a status.

@@ -28,11 +28,13 @@ pub mod account_notes;
 pub mod account_search;
 pub mod conversations;
 pub mod domain_blocks;
+pub mod dump;
 pub mod featured_tags;
 pub mod filters;
 pub mod lists;
 pub mod poll_ends;
 pub mod poll_votes;
+pub mod prune;
 pub mod tags;
 
 pub use codec::{decode, encode};
@@ -116,6 +118,9 @@ pub struct Store {
     /// Seeded from the store at open, so ids never repeat across restarts.
     ids: std::sync::Arc<ids::IdSource>,
     flusher: std::sync::Arc<Flusher>,
+    /// Writes that change several records hold this shared; a whole-store
+    /// snapshot (`dump.rs`) holds it alone, so it never sees half of one.
+    write_gate: std::sync::Arc<std::sync::RwLock<()>>,
 }
 
 /// Flushes run one at a time, and writers that ask while one runs share
@@ -191,6 +196,7 @@ impl Store {
             objects_cache: t("objects_cache")?,
             ids: std::sync::Arc::new(ids),
             flusher: std::sync::Arc::default(),
+            write_gate: std::sync::Arc::default(),
             db,
         };
         meta::migrate(&store)?;

@@ -53,6 +53,7 @@ impl Store {
         let account_bytes = codec::encode(account);
         let prefs_bytes = codec::encode(prefs);
         let id = account.id.to_be_bytes();
+        let _writing = self.writing();
         (&self.meta, &self.accounts).transaction(|(meta, accounts)| {
             accounts.insert(&id, account_bytes.clone())?;
             meta.insert(KEY_PREFERENCES, prefs_bytes.clone())?;

@@ -112,6 +112,7 @@ impl Store {
         let mut batch = sled::Batch::default();
         batch.remove(&from.bytes());
         batch.insert(&to.bytes(), codec::encode(job));
+        let _writing = self.writing();
         self.queue_delivery.apply_batch(batch)?;
         Ok(())
     }

@@ -71,7 +71,7 @@ impl Tx<'_> {
 }
 
 impl Store {
-    fn all_trees(&self) -> [&sled::Tree; 12] {
+    pub(super) fn all_trees(&self) -> [&sled::Tree; 12] {
         [
             &self.meta,
             &self.accounts,
@@ -90,6 +90,7 @@ impl Store {
 
     /// Runs `f` atomically over every tree.
     pub fn transact<R>(&self, f: impl Fn(&Tx) -> TxResult<R>) -> Result<R> {
+        let _writing = self.writing();
         let trees: Vec<sled::Tree> = self.all_trees().iter().map(|t| (*t).clone()).collect();
         let r = trees
             .as_slice()

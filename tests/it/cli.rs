@@ -479,3 +479,94 @@ fn serve_refuses_a_public_url_that_differs_from_the_identity() {
     assert!(line.contains("https://me.example"), "{line}");
     assert!(line.contains("https://other.example"), "{line}");
 }
+
+#[test]
+fn doctor_names_each_problem_with_its_fix() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("d");
+    assert!(init(&dir, "http://127.0.0.1:9", "me", PASSWORD)
+        .status
+        .success());
+    // A data directory others may read, and no server running.
+    std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let out = run(&["doctor", "--data-dir", path_str(&dir)], "");
+    assert!(!out.status.success(), "{}", stdout(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("PROBLEM") && text.contains("chmod 700"),
+        "{text}"
+    );
+    assert!(
+        text.contains("not running") && text.contains("burrow serve"),
+        "{text}"
+    );
+    assert!(text.contains("ok       settings"), "{text}");
+    assert!(one_line_error(&out).contains("problem(s) found"));
+
+    // A data directory that holds nothing.
+    let empty = tmp.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let out = run(&["doctor", "--data-dir", path_str(&empty)], "");
+    assert!(!out.status.success());
+    assert!(
+        stdout(&out).contains("holds no Burrow data"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(!empty.join("db").exists(), "doctor created a store");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn domain_blocks_from_the_command_line_with_and_without_the_server() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = crate::common::binary::Site::init(tmp.path(), false);
+    let dir = path_str(&site.data).to_string();
+    let block = |args: &[&str]| {
+        let mut all = vec!["domain-block"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--data-dir", &dir]);
+        run(&all, "")
+    };
+    // No server: the command opens the store itself.
+    let out = block(&["add", "https://Spam.Example/"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&block(&["list"])).contains("spam.example"));
+    let out = block(&["add", "not a domain"]);
+    assert!(one_line_error(&out).contains("not a domain name"));
+
+    // With the server running: the same through its admin socket, and
+    // the web settings and API see it at once.
+    let served = site.serve();
+    let out = block(&["add", "worse.example"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let list = stdout(&block(&["list"]));
+    assert_eq!(
+        list.lines().collect::<Vec<_>>(),
+        ["worse.example", "spam.example"]
+    );
+    let token = crate::common::binary::owner_token(&site.base, "read follow").await;
+    let api: Value = reqwest::Client::new()
+        .get(site.url("/api/v1/domain_blocks"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(api, serde_json::json!(["worse.example", "spam.example"]));
+    let out = block(&["remove", "spam.example"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&block(&["list"])).trim(), "worse.example");
+    // stats and a prune dry run answer through the socket too.
+    let stats = run(&["stats", "--data-dir", &dir], "");
+    assert!(
+        stdout(&stats).contains("accounts") && stdout(&stats).contains("total"),
+        "{}",
+        stdout(&stats)
+    );
+    let prune = run(&["prune", "--data-dir", &dir], "");
+    assert!(stdout(&prune).contains("Dry run"), "{}", stdout(&prune));
+    assert!(served.terminate());
+    assert_eq!(stdout(&block(&["list"])).trim(), "worse.example");
+}

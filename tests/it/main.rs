@@ -18,9 +18,11 @@ mod api_oauth;
 mod api_search;
 mod api_statuses;
 mod api_timelines;
+mod backup;
 mod cli;
 mod delivery;
 mod discovery;
+mod disk_month;
 mod durability;
 mod federation;
 mod fetcher;
@@ -36,8 +38,16 @@ mod hostile_visibility;
 mod inbox_security;
 mod keys;
 mod media;
+// The benchmark's loopback peers and seeding, shared with `disk_month`.
+#[allow(dead_code)]
+#[path = "../../benches/year/peers.rs"]
+mod peers;
 mod props;
+mod prune;
 mod push;
+#[allow(dead_code)]
+#[path = "../../benches/year/seed.rs"]
+mod seed;
 mod setup;
 mod signatures;
 mod streaming;
