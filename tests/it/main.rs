@@ -38,6 +38,7 @@ mod keys;
 mod media;
 mod props;
 mod push;
+mod push_legacy;
 mod setup;
 mod signatures;
 mod streaming;
