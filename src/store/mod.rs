@@ -31,6 +31,7 @@ pub mod domain_blocks;
 pub mod featured_tags;
 pub mod filters;
 pub mod lists;
+pub mod notification_requests;
 pub mod poll_ends;
 pub mod poll_votes;
 pub mod tags;

@@ -383,6 +383,9 @@ async fn mention(s: &TestServer, name: &str) -> u64 {
     let create = json!({"id": format!("{note}/activity"), "type": "Create", "actor": them.uri,
         "object": {"id": note, "type": "Note", "attributedTo": them.uri,
                    "content": "<p>hello @alice</p>", "to": [owner.uri],
+                   // Unlisted: a stranger's private mention would wait
+                   // as a notification request.
+                   "cc": ["https://www.w3.org/ns/activitystreams#Public"],
                    "published": "2026-01-02T03:04:05Z",
                    "tag": [{"type": "Mention", "href": owner.uri, "name": "@alice"}]}});
     burrow::ops::inbound::process(&s.state, &them, &create)

@@ -36,6 +36,7 @@ mod hostile_visibility;
 mod inbox_security;
 mod keys;
 mod media;
+mod notification_policy;
 mod props;
 mod push;
 mod push_legacy;
