@@ -22,6 +22,7 @@ mod cli;
 mod delivery;
 mod discovery;
 mod durability;
+mod entity_shapes;
 mod federation;
 mod fetcher;
 mod fixtures_inbound;
