@@ -39,7 +39,8 @@ fn uris(v: Option<&Value>) -> Vec<String> {
     }
 }
 
-/// A notification from `from`, unless the owner mutes or blocks them.
+/// A notification from `from`, unless the owner mutes or blocks them or
+/// the notification policy drops it (a `filtered` one waits as a request).
 fn notification(
     state: &AppState,
     kind: &str,
@@ -51,13 +52,16 @@ fn notification(
     {
         return Ok(None);
     }
-    let mut n = Notification {
+    let n = Notification {
         id: state.store.next_id(),
         kind: kind.into(),
         account_id: from,
         status_id: status,
         created_at_ms: now_ms(),
         ..Default::default()
+    };
+    let Some(mut n) = super::notification_policy::screen(state, n)? else {
+        return Ok(None);
     };
     super::notification_groups::assign(&state.store, &mut n)?;
     Ok(Some(n))

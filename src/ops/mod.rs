@@ -39,6 +39,8 @@ pub mod hiding;
 pub mod inbound;
 pub mod interactions;
 pub mod notification_groups;
+pub mod notification_policy;
+pub mod notification_requests;
 pub mod poll_ends;
 pub mod polls;
 pub mod statuses;

@@ -6,8 +6,11 @@ use super::vapid;
 use crate::federation::delivery::Outcome;
 use crate::federation::fetcher::FetchError;
 use crate::state::AppState;
-use crate::store::queue::{DeliveryJob, JobKind};
+use crate::store::push::VapidKey;
+use crate::store::queue::{DeliveryJob, JobKind, LegacyPushHeaders};
 use crate::time_fmt::now_ms;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE};
 
 /// How long a push service should hold a message for an offline device,
@@ -47,11 +50,61 @@ fn subject(state: &AppState) -> String {
     state.urls.base.clone()
 }
 
+/// The headers of the job's content coding and its VAPID token. RFC 8291
+/// messages carry everything in the body and use RFC 8292's `vapid`
+/// scheme; legacy `aesgcm` messages put the salt in `Encryption`, our
+/// ephemeral key and the VAPID key in `Crypto-Key`, and the token in
+/// `Authorization: WebPush`, as Mastodon up to 4.3 sent them.
+fn coding_headers(
+    key: &VapidKey,
+    job: &DeliveryJob,
+    legacy: Option<&LegacyPushHeaders>,
+    subject: &str,
+    now_ms: i64,
+) -> Result<HeaderMap, String> {
+    let mut headers = HeaderMap::new();
+    let value =
+        |s: String| HeaderValue::from_str(&s).map_err(|_| format!("`{s}` is not a valid header"));
+    match legacy {
+        None => {
+            let authorization = vapid::authorization(key, &job.inbox, subject, now_ms / 1000)
+                .map_err(|e| e.to_string())?;
+            headers.insert(CONTENT_ENCODING, HeaderValue::from_static("aes128gcm"));
+            headers.insert(AUTHORIZATION, value(authorization)?);
+        }
+        Some(l) => {
+            let token = vapid::jwt(
+                key,
+                &vapid::audience(&job.inbox).map_err(|e| e.to_string())?,
+                subject,
+                now_ms / 1000,
+            )
+            .map_err(|e| e.to_string())?;
+            headers.insert(CONTENT_ENCODING, HeaderValue::from_static("aesgcm"));
+            headers.insert(
+                "encryption",
+                value(format!("salt={}", URL_SAFE_NO_PAD.encode(&l.salt)))?,
+            );
+            headers.insert(
+                "crypto-key",
+                value(format!(
+                    "dh={};p256ecdsa={}",
+                    URL_SAFE_NO_PAD.encode(&l.dh),
+                    URL_SAFE_NO_PAD.encode(&key.public_key)
+                ))?,
+            );
+            headers.insert(AUTHORIZATION, value(format!("WebPush {token}"))?);
+        }
+    }
+    Ok(headers)
+}
+
 /// One attempt at one push job.
 pub async fn attempt(state: &AppState, job: &DeliveryJob) -> Outcome {
     let JobKind::Push {
         token_hash,
         subscription_id,
+        legacy,
     } = &job.kind
     else {
         return Outcome::Permanent("not a push message".into());
@@ -70,22 +123,16 @@ pub async fn attempt(state: &AppState, job: &DeliveryJob) -> Outcome {
         Ok(k) => k,
         Err(e) => return Outcome::Retry(e.to_string()),
     };
-    let authorization = match vapid::authorization(&key, &job.inbox, &subject(state), now / 1000) {
-        Ok(a) => a,
-        Err(e) => return Outcome::Permanent(e.to_string()),
+    let mut headers = match coding_headers(&key, job, legacy.as_ref(), &subject(state), now) {
+        Ok(h) => h,
+        Err(e) => return Outcome::Permanent(e),
     };
-    let mut headers = HeaderMap::new();
-    headers.insert(CONTENT_ENCODING, HeaderValue::from_static("aes128gcm"));
     headers.insert(
         CONTENT_TYPE,
         HeaderValue::from_static("application/octet-stream"),
     );
     headers.insert("ttl", HeaderValue::from(TTL_SECS - age_secs));
     headers.insert("urgency", HeaderValue::from_static(URGENCY));
-    match HeaderValue::from_str(&authorization) {
-        Ok(v) => headers.insert(AUTHORIZATION, v),
-        Err(_) => return Outcome::Permanent("the VAPID header is not a valid header".into()),
-    };
     let status = match state
         .fetcher
         .post_raw(&job.inbox, headers, job.body.clone())

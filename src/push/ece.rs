@@ -24,7 +24,7 @@ pub const AUTH_SECRET_LEN: usize = 16;
 pub const SALT_LEN: usize = 16;
 /// Header of one `aes128gcm` message carrying our public key as key id.
 pub const HEADER_LEN: usize = SALT_LEN + 4 + 1 + PUBLIC_KEY_LEN;
-const TAG_LEN: usize = 16;
+pub(super) const TAG_LEN: usize = 16;
 /// RFC 8030 §7.2: push services must accept at least 4096 octets of
 /// body; more may be refused, so one message never exceeds it.
 pub const MAX_BODY_LEN: usize = 4096;
@@ -69,7 +69,8 @@ impl KeyType for Len {
     }
 }
 
-fn expand(prk: &hkdf::Prk, info: &[&[u8]], out: &mut [u8]) {
+/// HKDF-Expand into `out`; shared with the legacy coding in `aesgcm`.
+pub(super) fn expand(prk: &hkdf::Prk, info: &[&[u8]], out: &mut [u8]) {
     // Lengths here are fixed and far below HKDF's 255 × 32 limit, so
     // ring cannot refuse them.
     prk.expand(info, Len(out.len()))
@@ -103,7 +104,7 @@ pub fn derive(
     keys
 }
 
-fn check_keys(ua_public: &[u8], auth_secret: &[u8]) -> Result<(), EceError> {
+pub(super) fn check_keys(ua_public: &[u8], auth_secret: &[u8]) -> Result<(), EceError> {
     if ua_public.len() != PUBLIC_KEY_LEN || ua_public[0] != 0x04 {
         return Err(EceError::BadPublicKey);
     }

@@ -4,8 +4,9 @@
 //! How it runs: [`run`] listens on `state.events` for
 //! `Event::Notification`; for each subscription that wants it
 //! ([`wants`]), it builds Mastodon's payload, encrypts it for that
-//! subscriber (`ece`) and queues it on the durable delivery queue as a
-//! push job, in one write. The delivery worker sends push jobs through
+//! subscriber (`aesgcm`, the legacy coding most apps read, or RFC 8291
+//! `ece` when the subscription said `standard`) and queues it on the
+//! durable delivery queue as a push job, in one write. The delivery worker sends push jobs through
 //! `deliver::attempt` (VAPID-signed POST, retries, removal of expired
 //! subscriptions). Encrypting before queueing means the queue holds only
 //! ciphertext, and a retry sends the same bytes.
@@ -14,6 +15,7 @@
 //! listener lags far behind (more than `events::EVENT_BUFFER` events) is
 //! not pushed; it is still in the notification list.
 
+pub mod aesgcm;
 pub mod deliver;
 pub mod ece;
 pub mod vapid;
@@ -24,7 +26,7 @@ use crate::ops::visibility::{self, Viewer};
 use crate::state::AppState;
 use crate::store::notifications::Notification;
 use crate::store::push::{PushPolicy, PushSubscription};
-use crate::store::queue::{DeliveryJob, JobKind};
+use crate::store::queue::{DeliveryJob, JobKind, LegacyPushHeaders};
 use crate::store::relations::Rel;
 use crate::store::{Store, StoreError};
 use crate::time_fmt::now_ms;
@@ -66,6 +68,24 @@ pub fn wants(store: &Store, sub: &PushSubscription, n: &Notification) -> Result<
         PushPolicy::Followed => store.has_relation(Rel::Following, n.account_id)?,
         PushPolicy::Follower => store.has_relation(Rel::FollowedBy, n.account_id)?,
     })
+}
+
+/// Encrypts `json` in the coding the subscription reads: RFC 8291 when
+/// it said `standard`, else the legacy `aesgcm`, whose salt and key go
+/// with the job for its headers.
+fn seal(
+    sub: &PushSubscription,
+    json: &[u8],
+) -> Result<(Vec<u8>, Option<LegacyPushHeaders>), ece::EceError> {
+    if sub.standard {
+        return Ok((ece::encrypt(&sub.p256dh, &sub.auth, json)?, None));
+    }
+    let sealed = aesgcm::encrypt(&sub.p256dh, &sub.auth, json)?;
+    let headers = LegacyPushHeaders {
+        salt: sealed.salt.to_vec(),
+        dh: sealed.dh,
+    };
+    Ok((sealed.body, Some(headers)))
 }
 
 /// Encrypts and queues notification `id` for every subscription that
@@ -122,14 +142,15 @@ pub async fn queue_notification(state: &AppState, id: u64) -> Result<usize, Stor
             &state.urls,
         );
         let json = serde_json::to_vec(&message).expect("a payload serializes");
-        match ece::encrypt(&sub.p256dh, &sub.auth, &json) {
-            Ok(body) => jobs.push(DeliveryJob {
+        match seal(&sub, &json) {
+            Ok((body, legacy)) => jobs.push(DeliveryJob {
                 id: store.next_id(),
                 inbox: sub.endpoint.clone(),
                 body,
                 kind: JobKind::Push {
                     token_hash: sub.token_hash.clone(),
                     subscription_id: sub.id,
+                    legacy,
                 },
                 ..Default::default()
             }),

@@ -32,6 +32,7 @@ pub mod dump;
 pub mod featured_tags;
 pub mod filters;
 pub mod lists;
+pub mod notification_requests;
 pub mod poll_ends;
 pub mod poll_votes;
 pub mod prune;

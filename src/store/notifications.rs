@@ -24,10 +24,18 @@ pub struct Notification {
     /// as older notifications are dismissed or scroll out of reach.
     /// `None` on notifications from before grouping.
     pub group_bucket: Option<i64>,
+    /// Held back by the notification policy (`ops::notification_policy`):
+    /// `Tx::notify` keeps it under its sender's request instead of in the
+    /// list, and nothing announces it.
+    pub filtered: bool,
 }
 
-fn key(id: u64) -> Vec<u8> {
+pub(super) fn key(id: u64) -> Vec<u8> {
     index_key("n", &[&id.to_be_bytes()])
+}
+
+pub(super) fn dedup_key_of(n: &Notification) -> Vec<u8> {
+    dedup_key(&n.kind, n.account_id, n.status_id)
 }
 fn dedup_key(kind: &str, account: u64, status: Option<u64>) -> Vec<u8> {
     index_key(
@@ -112,10 +120,17 @@ type R<X> =
     std::result::Result<X, sled::transaction::ConflictableTransactionError<super::StoreError>>;
 
 impl Tx<'_> {
-    /// Adds a notification unless the same one exists; returns it if new.
+    /// Adds a notification unless the same one exists; returns whether it
+    /// is new in the list (and so to be announced). A `filtered` one
+    /// waits under its sender's request instead, and is not announced.
     pub fn notify(&self, n: &Notification) -> R<bool> {
         let dk = dedup_key(&n.kind, n.account_id, n.status_id);
         if n.kind != "mention" && n.kind != "update" && self.get(T::Notifications, &dk)?.is_some() {
+            return Ok(false);
+        }
+        if n.filtered {
+            self.hold_notification(n)?;
+            self.put(T::Notifications, &dk, &n.id.to_be_bytes())?;
             return Ok(false);
         }
         self.put_rec(T::Notifications, &key(n.id), n)?;
@@ -127,7 +142,9 @@ impl Tx<'_> {
     pub fn unnotify(&self, kind: &str, account: u64, status: Option<u64>) -> R<()> {
         let dk = dedup_key(kind, account, status);
         if let Some(id) = self.remove(T::Notifications, &dk)? {
-            self.remove(T::Notifications, &key(super::accounts::be_u64(&id)))?;
+            let id = super::accounts::be_u64(&id);
+            self.remove(T::Notifications, &key(id))?;
+            self.unhold_notification(account, id)?;
         }
         Ok(())
     }

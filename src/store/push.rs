@@ -129,6 +129,10 @@ pub struct PushSubscription {
     pub alerts: PushAlerts,
     pub policy: PushPolicy,
     pub created_at_ms: i64,
+    /// `subscription[standard]`: the app reads RFC 8291 `aes128gcm`.
+    /// Otherwise (the default, as Mastodon) messages go out in the legacy
+    /// `aesgcm` coding, the only one most phone apps decrypt.
+    pub standard: bool,
 }
 
 /// The VAPID key pair (RFC 8292) that signs our requests to push services.

@@ -37,7 +37,21 @@ pub enum JobKind {
         /// …and id, so a subscription replaced since queueing is not sent
         /// its predecessor's message.
         subscription_id: u64,
+        /// Set when `body` is in the legacy `aesgcm` coding, whose salt
+        /// and key travel in headers; `None` for RFC 8291 `aes128gcm`.
+        #[serde(default)]
+        legacy: Option<LegacyPushHeaders>,
     },
+}
+
+/// What the `Encryption` and `Crypto-Key` headers of a legacy `aesgcm`
+/// push message carry (see `crate::push::aesgcm`).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct LegacyPushHeaders {
+    pub salt: Vec<u8>,
+    /// The sender's ephemeral public key.
+    pub dh: Vec<u8>,
 }
 
 /// Where a job sits in the queue.

@@ -7,6 +7,7 @@ cd "$(dirname "$0")/../.."
 bin="${CARGO_TARGET_DIR:-target}/debug/burrow"
 [ -x "$bin" ] || cargo build --quiet
 python3 -c "import mastodon" 2>/dev/null || pip install --quiet mastodon.py
+python3 -c "import http_ece" 2>/dev/null || pip install --quiet http_ece
 work=$(mktemp -d)
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 pa=$(free_port); pb=$(free_port)
@@ -20,3 +21,4 @@ for port in $pa $pb; do
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/.well-known/nodeinfo" >/dev/null && break; sleep 0.1; done
 done
 python3 tests/interop/mastodon_py.py "http://127.0.0.1:$pa" "$pw" "bob@127.0.0.1:$pb" "http://127.0.0.1:$pb"
+python3 tests/interop/push_policy.py "http://127.0.0.1:$pa" "$pw" "http://127.0.0.1:$pb" "alice@127.0.0.1:$pa"

@@ -24,6 +24,7 @@ mod delivery;
 mod discovery;
 mod disk_month;
 mod durability;
+mod entity_shapes;
 mod federation;
 mod fetcher;
 mod fixtures_inbound;
@@ -42,12 +43,14 @@ mod media;
 #[allow(dead_code)]
 #[path = "../../benches/year/peers.rs"]
 mod peers;
+mod notification_policy;
 mod props;
 mod prune;
 mod push;
 #[allow(dead_code)]
 #[path = "../../benches/year/seed.rs"]
 mod seed;
+mod push_legacy;
 mod setup;
 mod signatures;
 mod streaming;

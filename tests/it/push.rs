@@ -20,22 +20,22 @@ use tokio::sync::mpsc;
 
 // RFC 8291 §5 and Appendix A.
 const PLAINTEXT: &str = "When I grow up, I want to be a watermelon";
-const UA_PRIVATE: &str = "q1dXpw3UpT5VOmu_cf_v6ih07Aems3njxI-JWgLcM94";
-const UA_PUBLIC: &str =
+pub(crate) const UA_PRIVATE: &str = "q1dXpw3UpT5VOmu_cf_v6ih07Aems3njxI-JWgLcM94";
+pub(crate) const UA_PUBLIC: &str =
     "BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4";
 const AS_PRIVATE: &str = "yfWPiYE-n46HLnH0KqZOF1fJJU3MYrct3AELtAQ-oRw";
-const AUTH: &str = "BTBZMqHH6r4Tts7J_aSIgg";
+pub(crate) const AUTH: &str = "BTBZMqHH6r4Tts7J_aSIgg";
 const SALT: &str = "DGv6ra1nlYgDCS1FRnbzlw";
 const BODY: &str = "DGv6ra1nlYgDCS1FRnbzlwAAEABBBP4z9KsN6nGRTbVYI_c7VJSPQTBtkgcy27mlmlMoZIIgDll6e3vCYLocInmYWAmS6TlzAC8wEqKK6PBru3jl7A_yl95bQpu6cVPTpK4Mqgkf1CXztLVBSt2Ks3oZwbuwXPXLWyouBWLVWGNWQexSgSxsj_Qulcy4a-fN";
 
-fn b64(s: &str) -> Vec<u8> {
+pub(crate) fn b64(s: &str) -> Vec<u8> {
     URL_SAFE_NO_PAD.decode(s).unwrap()
 }
 
 /// A ring ECDH key with a chosen scalar. ring only makes keys from its
 /// random source; its (hidden, deprecated) fixed-output source lets a
 /// test pin the scalar. Test code only: production keys are random.
-fn fixed_key(scalar: &[u8]) -> EphemeralPrivateKey {
+pub(crate) fn fixed_key(scalar: &[u8]) -> EphemeralPrivateKey {
     #[allow(deprecated)]
     let rng = ring::test::rand::FixedSliceRandom { bytes: scalar };
     EphemeralPrivateKey::generate(&ECDH_P256, &rng).unwrap()
@@ -66,22 +66,22 @@ fn rfc_8291_example_encrypts_byte_for_byte_and_decrypts() {
 }
 
 /// What the push service received.
-struct Received {
-    headers: HeaderMap,
-    body: Vec<u8>,
+pub(crate) struct Received {
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Vec<u8>,
 }
 
 /// A push service on loopback that records every message and answers
 /// with `status`.
-struct Sink {
-    endpoint: String,
-    origin: String,
+pub(crate) struct Sink {
+    pub(crate) endpoint: String,
+    pub(crate) origin: String,
     rx: mpsc::UnboundedReceiver<Received>,
     status: Arc<AtomicU16>,
 }
 
 impl Sink {
-    async fn start(status: u16) -> Sink {
+    pub(crate) async fn start(status: u16) -> Sink {
         let (tx, rx) = mpsc::unbounded_channel();
         let status = Arc::new(AtomicU16::new(status));
         let answer = status.clone();
@@ -113,7 +113,7 @@ impl Sink {
     }
 
     /// The next message (bounded wait: delivery runs in the background).
-    async fn next(&mut self) -> Received {
+    pub(crate) async fn next(&mut self) -> Received {
         tokio::time::timeout(std::time::Duration::from_secs(30), self.rx.recv())
             .await
             .expect("the push service received a message in time")
@@ -122,10 +122,12 @@ impl Sink {
 }
 
 async fn subscribe(s: &TestServer, token: &str, endpoint: &str, extra: &[(&str, &str)]) -> Value {
+    // These tests read RFC 8291; `push_legacy` covers the default coding.
     let mut form = vec![
         ("subscription[endpoint]", endpoint),
         ("subscription[keys][p256dh]", UA_PUBLIC),
         ("subscription[keys][auth]", AUTH),
+        ("subscription[standard]", "true"),
     ];
     form.extend_from_slice(extra);
     let res = client()
@@ -139,7 +141,7 @@ async fn subscribe(s: &TestServer, token: &str, endpoint: &str, extra: &[(&str, 
     res.json().await.unwrap()
 }
 
-async fn vapid_key(s: &TestServer) -> String {
+pub(crate) async fn vapid_key(s: &TestServer) -> String {
     let v: Value = client()
         .get(s.url("/api/v2/instance"))
         .send()
@@ -156,7 +158,7 @@ async fn vapid_key(s: &TestServer) -> String {
 
 /// A stranger's account and a notification from them, announced as the
 /// operations do.
-fn notify_from_stranger(s: &TestServer, kind: &str) -> u64 {
+pub(crate) fn notify_from_stranger(s: &TestServer, kind: &str) -> u64 {
     let store = &s.state.store;
     let carol = Account {
         id: store.next_id(),
@@ -390,7 +392,8 @@ async fn subscriptions_are_made_shown_changed_and_removed_per_token() {
         .unwrap();
     assert_eq!(res.status(), 200);
     let made: Value = res.json().await.unwrap();
-    assert!(made["id"].is_string());
+    assert!(made["id"].is_u64(), "an integer, as Mastodon sends it");
+    assert_eq!(made["standard"], false, "legacy unless asked");
     assert_eq!(made["endpoint"], "https://push.example/wpush/1");
     assert_eq!(made["server_key"], vapid_key(&s).await);
     assert_eq!(made["policy"], "follower");

@@ -9,6 +9,8 @@ pub mod entities;
 pub mod grouped_notifications;
 pub mod instance;
 pub mod markers;
+pub mod notification_policy;
+pub mod notification_requests;
 pub mod notifications;
 pub mod oauth;
 pub mod paging;
@@ -88,6 +90,8 @@ pub fn routes() -> Router<AppState> {
         .merge(statuses::routes())
         .merge(timelines::routes())
         .merge(notifications::routes())
+        .merge(notification_policy::routes())
+        .merge(notification_requests::routes())
         .merge(markers::routes())
         .merge(bookmarks::routes())
         .merge(conversations::routes())

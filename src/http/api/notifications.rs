@@ -1,8 +1,7 @@
 //! Notifications: the v1 list and its actions; the v2 grouped form that
 //! 4.3-era apps ask for lives in `grouped_notifications.rs`.
-//!
-//! Burrow filters no notifications into "requests", so the policy
-//! endpoints report that everything is accepted and nothing is pending.
+//! The policy and the requests it fills are in `notification_policy.rs`
+//! and `notification_requests.rs`.
 
 use super::auth::Auth;
 use super::entities::notification::{count, intact, notification, NotificationEntity};
@@ -20,7 +19,6 @@ use axum::http::Uri;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde_json::json;
 
 /// Unread notifications counted by default, and at most (Mastodon's
 /// `unread_count` bounds: the badge only needs "many").
@@ -33,8 +31,6 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/notifications/clear", post(clear))
         .route("/api/v1/notifications/dismiss", post(dismiss_legacy))
         .route("/api/v1/notifications/unread_count", get(unread_count))
-        .route("/api/v1/notifications/requests", get(requests))
-        .route("/api/v1/notifications/policy", get(policy_v1))
         .route("/api/v1/notifications/{id}", get(show))
         .route("/api/v1/notifications/{id}/dismiss", post(dismiss))
         .route("/api/v2/notifications", get(grouped::index))
@@ -42,7 +38,6 @@ pub fn routes() -> Router<AppState> {
             "/api/v2/notifications/unread_count",
             get(grouped::unread_count),
         )
-        .route("/api/v2/notifications/policy", get(policy_v2))
         .route("/api/v2/notifications/{group_key}", get(grouped::show))
         .route(
             "/api/v2/notifications/{group_key}/dismiss",
@@ -97,9 +92,32 @@ fn page_of(
     let page = paging::page(p, paging::NOTIFICATIONS_LIMIT);
     let words = Filters::load(state, Context::Notifications)?;
     let wanted = Wanted::read(p);
-    let list = state
+    let mut list = state
         .store
         .notification_page(page, |n| wanted.accepts(n) && visible(state, &words, n))?;
+    // Asked for one sender, Mastodon lists what waits in their request
+    // too: that is how apps show a request's notifications.
+    if let Some(from) = wanted.from {
+        let within = |id: u64| {
+            page.max_id.map_or(true, |m| id < m)
+                && page.since_id.map_or(true, |m| id > m)
+                && page.min_id.map_or(true, |m| id > m)
+        };
+        list.extend(
+            state
+                .store
+                .held_notifications(from)?
+                .into_iter()
+                .filter(|n| within(n.id) && wanted.accepts(n) && visible(state, &words, n)),
+        );
+        list.sort_by_key(|n| std::cmp::Reverse(n.id));
+        let limit = page.limit.max(1);
+        if page.min_id.is_some() && list.len() > limit {
+            // The page just above `min_id`: the oldest of what matched.
+            list.drain(..list.len() - limit);
+        }
+        list.truncate(limit);
+    }
     let mut out = Vec::with_capacity(list.len());
     for n in list {
         if let Some(e) = notification(state, &n, &words)? {
@@ -212,34 +230,4 @@ async fn unread_count(
         })?
         .len();
     Ok(Json(count(n)).into_response())
-}
-
-async fn requests(auth: Auth) -> Result<Response, ApiError> {
-    auth.user("read:notifications")?;
-    Ok(Json(json!([])).into_response())
-}
-
-async fn policy_v1(auth: Auth) -> Result<Response, ApiError> {
-    auth.user("read:notifications")?;
-    Ok(Json(json!({
-        "filter_not_following": false,
-        "filter_not_followers": false,
-        "filter_new_accounts": false,
-        "filter_private_mentions": false,
-        "summary": { "pending_requests_count": 0, "pending_notifications_count": 0 },
-    }))
-    .into_response())
-}
-
-async fn policy_v2(auth: Auth) -> Result<Response, ApiError> {
-    auth.user("read:notifications")?;
-    Ok(Json(json!({
-        "for_not_following": "accept",
-        "for_not_followers": "accept",
-        "for_new_accounts": "accept",
-        "for_private_mentions": "accept",
-        "for_limited_accounts": "accept",
-        "summary": { "pending_requests_count": 0, "pending_notifications_count": 0 },
-    }))
-    .into_response())
 }

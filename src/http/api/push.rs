@@ -141,6 +141,8 @@ pub async fn create(
         Some(a) => parse_alerts(a)?,
         None => PushAlerts::default(),
     };
+    // Apps that read RFC 8291 say so; every other gets the legacy coding.
+    let standard = p.nested_bool("subscription", "standard")?.unwrap_or(false);
     let record = PushSubscription {
         id: state.store.next_id(),
         token_hash: auth.token.token_hash.clone(),
@@ -150,6 +152,7 @@ pub async fn create(
         alerts,
         policy: parse_policy(&p)?.unwrap_or_default(),
         created_at_ms: crate::time_fmt::now_ms(),
+        standard,
     };
     // One per token: this replaces any earlier subscription of the token.
     state.store.put_push_subscription(&record)?;

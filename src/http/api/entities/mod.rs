@@ -10,6 +10,7 @@ pub mod conversation;
 pub mod instance;
 pub mod marker;
 pub mod notification;
+pub mod notification_policy;
 pub mod push;
 pub mod status;
 pub mod status_edit;

@@ -131,7 +131,10 @@ pub struct NotificationGroupEntity {
     pub notifications_count: u64,
     #[serde(rename = "type")]
     pub kind: String,
-    pub most_recent_notification_id: String,
+    /// A number, unlike every other id here: Mastodon's serializer sends
+    /// it so, and Ice Cubes decodes an integer. The `page_*` ids stay
+    /// strings, as Mastodon's do.
+    pub most_recent_notification_id: u64,
     /// The three `page_*` fields come only with a page of groups, as on
     /// Mastodon; a single group read by its key has none.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -247,7 +250,7 @@ pub fn grouped(state: &AppState, groups: Vec<Group>, shape: Shape) -> Result<Gro
             group_key: key,
             notifications_count: count,
             kind: e.kind.clone(),
-            most_recent_notification_id: recent.id.to_string(),
+            most_recent_notification_id: recent.id,
             page_min_id: shape.paginated.then(|| min_id.to_string()),
             page_max_id: shape.paginated.then(|| recent.id.to_string()),
             latest_page_notification_at: shape.paginated.then(|| iso8601_ms(recent.created_at_ms)),

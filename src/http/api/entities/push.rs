@@ -23,13 +23,16 @@ pub fn alerts(a: &PushAlerts) -> Value {
     Value::Object(m)
 }
 
-/// `server_key` is our VAPID public key, as in the app entity.
+/// `server_key` is our VAPID public key, as in the app entity. The `id`
+/// is a number, unlike every other Mastodon id: Mastodon's serializer
+/// sends it so, and Ice Cubes decodes an integer.
 pub fn web_push_subscription(sub: &PushSubscription, server_key: &str) -> Value {
     json!({
-        "id": sub.id.to_string(),
+        "id": sub.id,
         "endpoint": sub.endpoint,
-        // Messages are always RFC 8291 `aes128gcm`.
-        "standard": true,
+        // Which coding messages are sent in: RFC 8291 when true, else
+        // the legacy `aesgcm`.
+        "standard": sub.standard,
         "alerts": alerts(&sub.alerts),
         "server_key": server_key,
         "policy": sub.policy.as_str(),
@@ -154,7 +157,8 @@ mod tests {
             ..Default::default()
         };
         let v = web_push_subscription(&sub, "KEY");
-        assert_eq!(v["id"], "7");
+        assert_eq!(v["id"], 7);
+        assert_eq!(v["standard"], false);
         assert_eq!(v["alerts"].as_object().unwrap().len(), 10);
         assert_eq!(v["alerts"]["admin.sign_up"], false);
         assert_eq!(v["policy"], "all");

@@ -52,7 +52,8 @@ pub struct PollEntity {
 #[derive(Serialize, Debug, Clone)]
 pub struct MediaEntity {
     pub id: String,
-    /// image, gifv, video, audio or unknown.
+    /// image, video, audio or unknown (never gifv: nothing is converted
+    /// to video here).
     #[serde(rename = "type")]
     pub kind: String,
     pub url: String,
@@ -110,9 +111,11 @@ pub struct StatusEntity {
     pub text: Option<String>,
 }
 
+/// The attachment type apps choose a player by. A GIF is `image`: apps
+/// play `gifv` as looping video (Mastodon converts GIFs to MP4 before
+/// labelling them so), and Burrow serves the GIF itself.
 fn media_kind(media_type: &str) -> &'static str {
     match media_type.split('/').next().unwrap_or("") {
-        "image" if media_type == "image/gif" => "gifv",
         "image" => "image",
         "video" => "video",
         "audio" => "audio",
