@@ -22,6 +22,7 @@ mod cli;
 mod delivery;
 mod discovery;
 mod durability;
+mod emoji_cards;
 mod federation;
 mod fetcher;
 mod fixtures_inbound;
