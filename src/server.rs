@@ -151,6 +151,7 @@ impl Server {
         // Each worker restarts after a panic (`supervisor`).
         let (s1, s2, s3, s4) = (state.clone(), state.clone(), state.clone(), state.clone());
         let s5 = state.clone();
+        let s6 = state.clone();
         let workers = [
             tokio::spawn(supervise("delivery", move || {
                 crate::federation::delivery::run(s1.clone(), crate::federation::http_transport(&s1))
@@ -164,6 +165,9 @@ impl Server {
             })),
             tokio::spawn(supervise("replies", move || {
                 crate::federation::replies::run(s5.clone())
+            })),
+            tokio::spawn(supervise("card", move || {
+                crate::ops::cards::run(s6.clone())
             })),
         ];
         // The admin socket and the daily chores (`admin`, `ops::backup`,

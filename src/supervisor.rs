@@ -1,6 +1,6 @@
 //! Background workers that outlive a panic.
 //!
-//! The delivery, inbox, push and poll workers each run one long loop for
+//! The delivery, inbox, push, poll and card workers each run one long loop for
 //! the life of the server. A panic in one of them (a bug reached by some
 //! peer's odd data) would otherwise end that loop silently while the
 //! server kept answering: deliveries would pile up unsent and nobody

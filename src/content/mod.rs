@@ -6,6 +6,8 @@
 //! peer has passed through `sanitize::sanitize` or was produced by
 //! `render::render`, whose output stays inside the same allowlist.
 
+pub mod cards;
+pub mod emoji;
 pub mod links;
 mod markup;
 pub mod render;

@@ -91,6 +91,7 @@ pub fn parse_actor(doc: &Value, now_ms: i64) -> Result<Account, ActorError> {
         also_known_as: ids_of(doc.get("alsoKnownAs")),
         moved_to: id_of(doc.get("movedTo")),
         fetched_at_ms: now_ms,
+        emojis: super::emoji::parse_emojis(doc.get("tag")),
         ..Default::default()
     })
 }

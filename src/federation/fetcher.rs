@@ -50,6 +50,8 @@ pub enum FetchError {
     TooLarge(String),
     #[error("{url} sent `{content_type}`, not an ActivityPub document")]
     WrongContentType { url: String, content_type: String },
+    #[error("{url} sent `{content_type}`, not a web page")]
+    NotHtml { url: String, content_type: String },
     #[error("{url} sent invalid JSON: {reason}")]
     NotJson { url: String, reason: String },
     #[error("{asked} returned a document whose id is `{got}`; refusing a document that does not come from where it claims")]
@@ -97,6 +99,17 @@ impl Document {
         self.json.get("id").and_then(Value::as_str)
     }
 }
+
+/// A fetched web page's first bytes, as text, and where it was found.
+#[derive(Debug, Clone)]
+pub struct HtmlPage {
+    pub html: String,
+    /// After redirects.
+    pub url: Url,
+}
+
+/// Where a page's head ends; reading a page for its preview stops there.
+const HEAD_END: &[u8] = b"</head>";
 
 /// The HTTP client for federation, built once from the settings.
 pub struct Fetcher {
@@ -241,6 +254,48 @@ impl Fetcher {
             .await
             .map_err(|e| classify(e, &url))?;
         Ok(res.status())
+    }
+
+    /// GETs a web page (`text/html` or XHTML), unsigned, for a link
+    /// preview: at most `max_bytes` are read, and reading stops once the
+    /// head has ended (`</head>` seen), since nothing after it is used.
+    /// Same address checks, redirects re-checked, time capped.
+    pub async fn fetch_html(&self, url: &str, max_bytes: usize) -> Result<HtmlPage, FetchError> {
+        let (url, mut res) = self
+            .get(url, None, "text/html, application/xhtml+xml;q=0.9")
+            .await?;
+        let ct = content_type(&res);
+        let essence = ct
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        if essence != "text/html" && essence != "application/xhtml+xml" {
+            return Err(FetchError::NotHtml {
+                url: url.to_string(),
+                content_type: ct,
+            });
+        }
+        let mut body: Vec<u8> = Vec::new();
+        while let Some(chunk) = res.chunk().await.map_err(|e| classify(e, &url))? {
+            let room = max_bytes.saturating_sub(body.len());
+            body.extend_from_slice(chunk.get(..room).unwrap_or(&chunk));
+            // `</head>` may straddle two chunks: look a little before the new bytes.
+            let from = body.len().saturating_sub(chunk.len() + HEAD_END.len());
+            let tail = body.get(from..).unwrap_or_default();
+            if body.len() >= max_bytes
+                || tail
+                    .windows(HEAD_END.len())
+                    .any(|w| w.eq_ignore_ascii_case(HEAD_END))
+            {
+                break;
+            }
+        }
+        Ok(HtmlPage {
+            html: String::from_utf8_lossy(&body).into_owned(),
+            url,
+        })
     }
 
     /// `user@host` (or `acct:user@host`, `@user@host`) → actor URL, via

@@ -5,6 +5,7 @@
 pub mod actors;
 pub mod addresses;
 pub mod delivery;
+pub mod emoji;
 pub mod fetcher;
 pub mod forward;
 pub mod inbox_queue;

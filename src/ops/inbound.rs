@@ -594,6 +594,7 @@ fn parse_status(
             .get("updated")
             .and_then(Value::as_str)
             .and_then(parse_rfc3339_ms),
+        emojis: federation::emoji::parse_emojis(doc.get("tag")),
         ..Default::default()
     })
 }
@@ -633,6 +634,9 @@ fn parse_attachment(v: &Value) -> Option<RemoteMedia> {
             .map(str::to_string),
         width: v.get("width").and_then(Value::as_u64).map(|w| w as u32),
         height: v.get("height").and_then(Value::as_u64).map(|h| h as u32),
+        preview_url: federation::emoji::image_url(v.get("icon"))
+            .or_else(|| federation::emoji::image_url(v.get("preview")))
+            .or_else(|| federation::emoji::image_url(v.get("thumbnail"))),
     })
 }
 
@@ -749,6 +753,7 @@ async fn update(state: &AppState, actor: &Account, object: &Value) -> OpResult<(
     status.spoiler_text = fresh.spoiler_text;
     status.sensitive = fresh.sensitive;
     status.remote_media = fresh.remote_media;
+    status.emojis = fresh.emojis;
     if let (Some(old), Some(new)) = (&status.poll, fresh.poll) {
         let mut p = new;
         p.own_votes = old.own_votes.clone();

@@ -133,6 +133,7 @@ pub fn check_media_attachable(state: &AppState, id: u64, owner: u64) -> OpResult
 
 pub mod account_notes;
 pub mod authorized_apps;
+pub mod cards;
 pub mod conversations;
 pub mod domain_blocks;
 pub mod featured_tags;

@@ -57,6 +57,8 @@ pub struct Account {
     pub last_status_at_ms: Option<i64>,
     /// When a remote actor was last fetched; 0 for the owner.
     pub fetched_at_ms: i64,
+    /// Custom emoji its name, bio and fields may name (remote actors).
+    pub emojis: Vec<super::emojis::CustomEmoji>,
 }
 
 impl Account {

@@ -26,9 +26,11 @@ pub mod push;
 
 pub mod account_notes;
 pub mod account_search;
+pub mod cards;
 pub mod conversations;
 pub mod domain_blocks;
 pub mod dump;
+pub mod emojis;
 pub mod featured_tags;
 pub mod filters;
 pub mod lists;

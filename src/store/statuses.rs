@@ -62,6 +62,9 @@ pub struct RemoteMedia {
     pub blurhash: Option<String>,
     pub width: Option<u32>,
     pub height: Option<u32>,
+    /// A still image standing for a video or audio file (the attachment's
+    /// `icon` or `preview`), through the link gate; never the file itself.
+    pub preview_url: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
@@ -135,6 +138,10 @@ pub struct Status {
     pub application: Option<String>,
     /// Timelines this status was placed in (see `TimelineName`).
     pub placed: Vec<String>,
+    /// Custom emoji its text and content warning may name.
+    pub emojis: Vec<super::emojis::CustomEmoji>,
+    /// The link whose preview card (`store::cards`) this status shows.
+    pub card_url: Option<String>,
 }
 
 impl Store {
@@ -229,6 +236,7 @@ impl Tx<'_> {
             self.file_in_conversation(s)?;
         }
         self.refile_poll_end(None, Some(s))?;
+        self.file_card_job(None, s)?;
         Ok(())
     }
 
@@ -244,7 +252,21 @@ impl Tx<'_> {
 
     pub fn update_status(&self, s: &Status) -> Result2<()> {
         let old = self.status(s.id)?;
+        // The card is the card worker's to change (`store::cards`): a
+        // copy read before a card arrived must not take it away.
+        let kept;
+        let s = match &old {
+            Some(o) if o.card_url != s.card_url => {
+                kept = Status {
+                    card_url: o.card_url.clone(),
+                    ..s.clone()
+                };
+                &kept
+            }
+            _ => s,
+        };
         self.refile_poll_end(old.as_ref(), Some(s))?;
+        self.file_card_job(old.as_ref(), s)?;
         self.put_rec(T::Statuses, &s.id.to_be_bytes(), s)
     }
 
@@ -255,6 +277,7 @@ impl Tx<'_> {
         // The stored copy holds the filed end time, whatever the caller read.
         let stored = self.status(s.id)?;
         self.refile_poll_end(Some(stored.as_ref().unwrap_or(s)), None)?;
+        self.release_card(stored.as_ref().unwrap_or(s).card_url.as_deref())?;
         self.remove(T::Statuses, &id)?;
         self.remove(T::Index, &index_key("status_uri", &[s.uri.as_bytes()]))?;
         self.put(T::Index, &index_key("tombstone", &[s.uri.as_bytes()]), &[])?;

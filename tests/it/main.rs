@@ -25,6 +25,7 @@ mod discovery;
 mod disk_month;
 mod durability;
 mod entity_shapes;
+mod emoji_cards;
 mod federation;
 mod fetcher;
 mod fixtures_inbound;

@@ -4,6 +4,7 @@
 //! is the visibility gate's decision (`ops::visibility`), asked for every
 //! status a page shows.
 
+use crate::content::emoji::{emojify, emojify_text};
 use crate::content::links::{account_link, link_to, safe_url};
 use crate::ops::filters::{Context, Filters, Verdict};
 use crate::ops::visibility;
@@ -34,6 +35,8 @@ pub struct AccountView {
     /// `user@host`, also for the owner.
     pub handle: String,
     pub display_name: String,
+    /// The display name as HTML, escaped, with its custom emoji.
+    pub display_name_html: String,
     pub avatar: String,
     pub header: String,
     /// Where a click on the account leads in this context; empty when
@@ -116,6 +119,8 @@ pub struct StatusView {
     pub favourites_count: u64,
     pub media: Vec<MediaView>,
     pub poll: Option<PollView>,
+    /// The preview card of its link, once one arrived.
+    pub card: Option<CardView>,
     pub favourited: bool,
     pub reblogged: bool,
     pub bookmarked: bool,
@@ -125,6 +130,35 @@ pub struct StatusView {
     /// Titles of the owner's `warn` filters that matched: the page folds
     /// the post away under them.
     pub filtered: Option<String>,
+}
+
+/// A link's preview card under a post: addresses through the link gate.
+#[derive(Clone, Debug, Serialize)]
+pub struct CardView {
+    pub url: String,
+    pub title: String,
+    pub description: String,
+    pub image: Option<String>,
+    pub image_description: String,
+    /// The site's name, else its host.
+    pub provider: String,
+}
+
+fn card_view(state: &AppState, s: &Status) -> Option<CardView> {
+    let c = state.store.card(s.card_url.as_deref()?).ok()??;
+    let url = safe_url(&c.url)?;
+    Some(CardView {
+        provider: if c.provider_name.is_empty() {
+            crate::host::of_url(&url).unwrap_or_default()
+        } else {
+            c.provider_name
+        },
+        url,
+        title: c.title,
+        description: c.description,
+        image: c.image.as_deref().and_then(safe_url),
+        image_description: c.image_description,
+    })
 }
 
 /// Builds views for one page, remembering accounts it has looked up.
@@ -194,18 +228,23 @@ impl<'a> Viewer<'a> {
             } else {
                 a.display_name.clone()
             },
+            display_name_html: if a.display_name.trim().is_empty() {
+                crate::content::escape(&a.username)
+            } else {
+                emojify_text(&a.display_name, &a.emojis)
+            },
             avatar: safe_url(&a.avatar).unwrap_or_else(|| "/static/avatar.png".into()),
             header: safe_url(&a.header).unwrap_or_else(|| "/static/header.png".into()),
             href,
             url,
-            note: a.note.clone(),
+            note: emojify(&a.note, &a.emojis),
             note_text: plain_text(&a.note, SUMMARY_CHARS),
             fields: a
                 .fields
                 .iter()
                 .map(|f| FieldView {
                     name: f.name.clone(),
-                    value: f.value.clone(),
+                    value: emojify(&f.value, &a.emojis),
                 })
                 .collect(),
             locked: a.locked,
@@ -338,7 +377,7 @@ impl<'a> Viewer<'a> {
             entry_id: entry.id.to_string(),
             href: self.status_href(&s, &account),
             url: link_to(&s.url, &s.uri).unwrap_or_default(),
-            content: s.content.clone(),
+            content: emojify(&s.content, &s.emojis),
             summary: if s.spoiler_text.is_empty() {
                 plain_text(&s.content, SUMMARY_CHARS)
             } else {
@@ -356,6 +395,7 @@ impl<'a> Viewer<'a> {
             favourites_count: s.favourites_count,
             media,
             poll,
+            card: card_view(self.state, &s),
             favourited: self.flag(StatusRel::Favourite, s.id),
             reblogged: self.flag(StatusRel::Reblog, s.id),
             bookmarked: self.flag(StatusRel::Bookmark, s.id),

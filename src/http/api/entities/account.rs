@@ -86,7 +86,7 @@ pub fn account(a: &Account, urls: &Urls) -> AccountEntity {
         statuses_count: a.statuses_count,
         last_status_at: a.last_status_at_ms.map(date_only),
         hide_collections: false,
-        emojis: Vec::new(),
+        emojis: super::custom_emoji::emojis(&a.emojis),
         fields: a
             .fields
             .iter()

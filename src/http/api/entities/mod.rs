@@ -7,6 +7,7 @@ pub mod account;
 pub mod application;
 pub mod context;
 pub mod conversation;
+pub mod custom_emoji;
 pub mod instance;
 pub mod marker;
 pub mod notification;

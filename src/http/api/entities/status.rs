@@ -135,13 +135,21 @@ pub fn remote_media(status_id: u64, i: usize, m: &RemoteMedia) -> Option<MediaEn
         }),
         _ => serde_json::json!({}),
     };
+    let kind = media_kind(&m.media_type);
+    // Video and audio are previewed by their still image, when the peer
+    // sent one; the file itself is never a preview.
+    let still = m.preview_url.as_deref().and_then(safe_url);
+    let preview_url = match kind {
+        "image" | "gifv" => Some(url.clone()),
+        _ => still.clone(),
+    };
     Some(MediaEntity {
         id: format!("{status_id}{i:02}"),
-        kind: media_kind(&m.media_type).to_string(),
-        preview_url: Some(url.clone()),
+        kind: kind.to_string(),
+        preview_url,
         remote_url: Some(url.clone()),
         url,
-        preview_remote_url: None,
+        preview_remote_url: still,
         text_url: None,
         meta,
         description: m.description.clone(),
@@ -282,8 +290,8 @@ pub fn status(state: &AppState, s: &Status) -> Result<StatusEntity> {
                 url: state.urls.tag(t),
             })
             .collect(),
-        emojis: vec![],
-        card: None,
+        emojis: super::custom_emoji::emojis(&s.emojis),
+        card: super::custom_emoji::status_card(state, s),
         poll: s.poll.as_ref().map(|p| poll(s.id, p)),
         text: None,
     })
