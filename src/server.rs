@@ -149,6 +149,7 @@ impl Server {
         let store = state.store.clone();
         // Each worker restarts after a panic (`supervisor`).
         let (s1, s2, s3, s4) = (state.clone(), state.clone(), state.clone(), state.clone());
+        let s5 = state.clone();
         let workers = [
             tokio::spawn(supervise("delivery", move || {
                 crate::federation::delivery::run(s1.clone(), crate::federation::http_transport(&s1))
@@ -159,6 +160,9 @@ impl Server {
             tokio::spawn(supervise("push", move || crate::push::run(s3.clone()))),
             tokio::spawn(supervise("poll end", move || {
                 crate::ops::poll_ends::run(s4.clone())
+            })),
+            tokio::spawn(supervise("scheduled status", move || {
+                crate::ops::scheduled::run(s5.clone())
             })),
         ];
         let stopping = state.clone();

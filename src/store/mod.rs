@@ -33,6 +33,8 @@ pub mod filters;
 pub mod lists;
 pub mod poll_ends;
 pub mod poll_votes;
+pub mod reports;
+pub mod scheduled;
 pub mod tags;
 
 pub use codec::{decode, encode};
