@@ -152,6 +152,7 @@ impl Server {
         let (s1, s2, s3, s4) = (state.clone(), state.clone(), state.clone(), state.clone());
         let s5 = state.clone();
         let s6 = state.clone();
+        let s7 = state.clone();
         let workers = [
             tokio::spawn(supervise("delivery", move || {
                 crate::federation::delivery::run(s1.clone(), crate::federation::http_transport(&s1))
@@ -168,6 +169,9 @@ impl Server {
             })),
             tokio::spawn(supervise("card", move || {
                 crate::ops::cards::run(s6.clone())
+            })),
+            tokio::spawn(supervise("scheduled status", move || {
+                crate::ops::scheduled::run(s7.clone())
             })),
         ];
         // The admin socket and the daily chores (`admin`, `ops::backup`,

@@ -49,6 +49,8 @@ pub struct Inner {
     /// First delivery retry delay (doubling after). `delivery::FIRST_RETRY_MS`
     /// in production; tests shorten it to watch retries happen.
     pub delivery_first_retry_ms: std::sync::atomic::AtomicI64,
+    /// Wakes the scheduled-status worker when the schedule changes.
+    pub scheduled_wake: tokio::sync::Notify,
     /// Wakes the inbox worker when an activity is queued.
     pub inbox_wake: tokio::sync::Notify,
     /// The inbox queue's quotas and schedule, mirrored in memory.
@@ -98,6 +100,7 @@ impl AppState {
             events: tokio::sync::broadcast::channel(crate::events::EVENT_BUFFER).0,
             delivery_wake: tokio::sync::Notify::new(),
             inbox_wake: tokio::sync::Notify::new(),
+            scheduled_wake: tokio::sync::Notify::new(),
             inbox_queue,
             stopping: tokio::sync::watch::Sender::new(false),
             delivery_first_retry_ms: std::sync::atomic::AtomicI64::new(

@@ -43,6 +43,8 @@ pub mod notification_policy;
 pub mod notification_requests;
 pub mod poll_ends;
 pub mod polls;
+pub mod reports;
+pub mod scheduled;
 pub mod statuses;
 pub mod visibility;
 
@@ -120,6 +122,11 @@ pub fn attachment_of(
 /// Refuses media that don't exist, belong to someone else, or are
 /// attached to another status already.
 pub fn check_media_attachable(state: &AppState, id: u64, owner: u64) -> OpResult<()> {
+    if state.store.media_scheduled_by(id)?.is_some() {
+        return Err(OpError::Invalid(format!(
+            "Validation failed: media {id} is held by a scheduled post"
+        )));
+    }
     match state.store.media(id)? {
         Some(m) if m.account_id == owner && m.status_id.is_none() => Ok(()),
         Some(m) if m.account_id == owner => Err(OpError::Invalid(format!(

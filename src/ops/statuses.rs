@@ -62,7 +62,7 @@ pub struct NewStatus {
     pub application: Option<String>,
 }
 
-fn validate(new: &NewStatus) -> OpResult<()> {
+pub(crate) fn validate(new: &NewStatus) -> OpResult<()> {
     let chars = new.text.chars().count() + new.spoiler_text.chars().count();
     if chars > MAX_STATUS_CHARS {
         return Err(OpError::Invalid(format!(

@@ -70,7 +70,7 @@ impl Store {
         }
     }
 
-    /// Records attached to no status and made before `before_ms`, oldest
+    /// Records attached to no status, held by no scheduled one, and made before `before_ms`, oldest
     /// first, at most `limit` of them.
     pub fn unattached_media_before(
         &self,
@@ -81,7 +81,8 @@ impl Store {
         for item in self.media.range(..id_floor(before_ms).to_be_bytes()) {
             let (_, v) = item?;
             let record: MediaRecord = codec::decode(&v)?;
-            if record.status_id.is_none() {
+            // Uploads a scheduled post holds are not strays.
+            if record.status_id.is_none() && self.media_scheduled_by(record.id)?.is_none() {
                 out.push(record);
                 if out.len() >= limit {
                     break;

@@ -38,6 +38,8 @@ pub mod notification_requests;
 pub mod poll_ends;
 pub mod poll_votes;
 pub mod prune;
+pub mod reports;
+pub mod scheduled;
 pub mod tags;
 
 pub use codec::{decode, encode};

@@ -15,6 +15,8 @@ mod api_lists_filters;
 mod api_media;
 mod api_notifications;
 mod api_oauth;
+mod api_reports;
+mod api_scheduled;
 mod api_search;
 mod api_statuses;
 mod api_timelines;

@@ -1,6 +1,6 @@
 //! The small endpoints apps call at start-up or from side screens:
 //! preferences, hashtags and followed tags, and the features Burrow does
-//! not have (trends, announcements, scheduled posts, suggestions,
+//! not have (trends, announcements, suggestions,
 //! endorsements), answered with the empty shapes Mastodon
 //! uses so apps show an empty screen instead of an error.
 
@@ -33,8 +33,6 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/announcements/{id}/dismiss",
             post(dismiss_announcement),
         )
-        .route("/api/v1/scheduled_statuses", get(scheduled_statuses))
-        .route("/api/v1/scheduled_statuses/{id}", get(scheduled_status))
         .route("/api/v1/endorsements", get(endorsements))
         .route("/api/v1/suggestions", get(suggestions))
         .route("/api/v2/suggestions", get(suggestions))
@@ -117,16 +115,6 @@ async fn announcements(auth: Auth) -> Result<Json<Vec<Value>>, ApiError> {
 
 async fn dismiss_announcement(auth: Auth) -> Result<Json<Value>, ApiError> {
     auth.user("write:accounts")?;
-    Err(ApiError::not_found("Record not found"))
-}
-
-async fn scheduled_statuses(auth: Auth) -> Result<Json<Vec<Value>>, ApiError> {
-    auth.user("read:statuses")?;
-    Ok(Json(Vec::new()))
-}
-
-async fn scheduled_status(auth: Auth) -> Result<Json<Value>, ApiError> {
-    auth.user("read:statuses")?;
     Err(ApiError::not_found("Record not found"))
 }
 

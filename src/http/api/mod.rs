@@ -29,6 +29,8 @@ pub mod lists;
 pub mod media;
 pub mod misc;
 pub mod polls;
+pub mod reports;
+pub mod scheduled_statuses;
 pub mod search;
 pub mod statuses;
 pub mod timelines;
@@ -98,6 +100,8 @@ pub fn routes() -> Router<AppState> {
         .merge(polls::routes())
         .merge(media::routes())
         .merge(streaming::routes())
+        .merge(scheduled_statuses::routes())
+        .merge(reports::routes())
         .route("/api/{*rest}", any(unknown_endpoint))
         // Browser-based apps (Elk, Phanpy) call the API from their own origin.
         .layer(CorsLayer::permissive())

@@ -171,11 +171,13 @@ async fn create(
     p: Params,
 ) -> Result<Response, ApiError> {
     auth.user("write:statuses")?;
-    if p.str("scheduled_at").is_some_and(|v| !v.trim().is_empty()) {
-        return Err(ApiError::unprocessable(
-            "scheduled posts are not supported by this server; post without `scheduled_at`",
-        ));
-    }
+    // A time already past posts now, as Mastodon does; a later one
+    // schedules the post (`ops::scheduled`).
+    let scheduled_at = match p.str("scheduled_at").filter(|v| !v.trim().is_empty()) {
+        Some(raw) => Some(super::scheduled_statuses::parse_time(&raw)?)
+            .filter(|at| *at > crate::time_fmt::now_ms()),
+        None => None,
+    };
     let prefs = state.store.preferences()?;
     let visibility = match p.str("visibility").filter(|v| !v.is_empty()) {
         Some(v) => Visibility::parse(&v).ok_or_else(|| {
@@ -222,6 +224,13 @@ async fn create(
         return Err(ApiError::not_found(
             "The post you are trying to reply to does not appear to exist.",
         ));
+    }
+    if let Some(at) = scheduled_at {
+        let s = crate::ops::scheduled::schedule(&state, new, at).await?;
+        return Ok(Json(super::entities::scheduled_status::scheduled_status(
+            &state, &s,
+        ))
+        .into_response());
     }
     let s = crate::ops::statuses::post(&state, new).await?;
     Ok(json(status(&state, &s)?))

@@ -7,6 +7,7 @@ mod compose_form;
 mod multipart_form;
 mod owner;
 pub mod profile;
+mod reports;
 pub mod session;
 mod settings;
 mod setup;

@@ -47,6 +47,7 @@ fn page(
             max_name => crate::ops::profile::MAX_DISPLAY_NAME_CHARS,
             apps => super::access::apps(state)?,
             blocked_domains => super::access::blocked_domains(state)?,
+            reports => super::reports::shown(state)?,
         },
     )?;
     *res.status_mut() = status;

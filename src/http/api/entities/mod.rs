@@ -20,6 +20,8 @@ pub mod featured_tag;
 pub mod filter;
 pub mod list;
 pub mod relationship;
+pub mod report;
+pub mod scheduled_status;
 pub mod tag;
 
 /// The entity of one of the owner's uploads.
