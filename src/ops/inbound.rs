@@ -76,6 +76,9 @@ fn notify(state: &AppState, kind: &str, from: u64, status: Option<u64>) -> OpRes
 /// Dispatches one verified activity from `actor`.
 pub async fn process(state: &AppState, actor: &Account, act: &Value) -> OpResult<()> {
     let object = act.get("object").cloned().unwrap_or(Value::Null);
+    if let Some(done) = super::quotes::inbound(state, actor, act).await {
+        return done;
+    }
     match kind_of(act) {
         "Follow" => follow(state, actor, act).await,
         "Accept" => accept(state, actor, &object).await,
@@ -361,6 +364,7 @@ pub async fn store_remote_status(
         return Ok(None);
     }
     let mut status = parse_status(state, doc, &author, &owner)?;
+    super::quotes::resolve_remote(state, doc, &mut status, &author, depth).await?;
     // Complete the thread upwards, a bounded number of steps.
     if let Some(parent_uri) = status.in_reply_to_uri.clone() {
         let parent = match state.store.status_by_uri(&parent_uri)? {
@@ -384,7 +388,11 @@ pub async fn store_remote_status(
     let mentions_owner = status.mentions.iter().any(|m| m.account_id == owner.id);
     let follows = state.store.has_relation(Rel::Following, author.id)?;
     let reply_to_owner = status.in_reply_to_account_id == Some(owner.id);
-    let wanted = depth > 0 || follows || mentions_owner || reply_to_owner;
+    let wanted = depth > 0
+        || follows
+        || mentions_owner
+        || reply_to_owner
+        || super::quotes::quotes_owner(state, &status, &owner)?;
     if !wanted {
         return Ok(None);
     }
@@ -694,7 +702,11 @@ async fn update(state: &AppState, actor: &Account, object: &Value) -> OpResult<(
         )));
     }
     let owner = owner_account(state)?;
-    let fresh = parse_status(state, &doc, actor, &owner)?;
+    let mut fresh = parse_status(state, &doc, actor, &owner)?;
+    fresh.id = status.id;
+    super::quotes::refresh_remote(state, &doc, &status, &mut fresh, actor).await?;
+    status.quote = fresh.quote.clone();
+    status.quote_policy = fresh.quote_policy;
     // A Question sent again with new counts (votes, or the poll's end) is
     // not an edit, as Mastodon treats it: no revision, no "edited" mark.
     let same_titles = |a: &Option<crate::store::statuses::Poll>,
@@ -756,6 +768,7 @@ async fn delete(state: &AppState, actor: &Account, object: &Value) -> OpResult<(
         return delete_actor(state, actor).await;
     }
     let Some(status) = state.store.status_by_uri(uri)? else {
+        super::quotes::stamp_deleted(state, actor, uri).await?;
         return Ok(());
     };
     origin::may_change(actor, &status)?;

@@ -30,6 +30,7 @@ pub enum OpError {
 
 pub type OpResult<T> = Result<T, OpError>;
 
+pub mod followers_sync;
 pub mod follows;
 pub mod hiding;
 pub mod inbound;
@@ -37,6 +38,7 @@ pub mod interactions;
 pub mod notification_groups;
 pub mod poll_ends;
 pub mod polls;
+pub mod quotes;
 pub mod statuses;
 pub mod visibility;
 

@@ -33,6 +33,7 @@ pub mod filters;
 pub mod lists;
 pub mod poll_ends;
 pub mod poll_votes;
+pub mod quotes;
 pub mod tags;
 
 pub use codec::{decode, encode};

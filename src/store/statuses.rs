@@ -135,6 +135,14 @@ pub struct Status {
     pub application: Option<String>,
     /// Timelines this status was placed in (see `TimelineName`).
     pub placed: Vec<String>,
+    /// The post this one quotes.
+    pub quote: Option<super::quotes::QuoteLink>,
+    /// Accepted quotes of this post.
+    pub quotes_count: u64,
+    /// Who may quote it without asking: the owner's choice on their
+    /// posts (`None` on older ones: public), what its server declares on
+    /// remote posts (`None`: nothing declared).
+    pub quote_policy: Option<super::quotes::QuotePolicy>,
 }
 
 impl Store {
@@ -209,6 +217,7 @@ impl Tx<'_> {
             self.file_in_conversation(s)?;
         }
         self.refile_poll_end(None, Some(s))?;
+        self.file_quote(s)?;
         Ok(())
     }
 
@@ -225,6 +234,10 @@ impl Tx<'_> {
     pub fn update_status(&self, s: &Status) -> Result2<()> {
         let old = self.status(s.id)?;
         self.refile_poll_end(old.as_ref(), Some(s))?;
+        if let Some(old) = old.as_ref().filter(|o| o.quote != s.quote) {
+            self.unfile_quote(old)?;
+            self.file_quote(s)?;
+        }
         self.put_rec(T::Statuses, &s.id.to_be_bytes(), s)
     }
 
@@ -235,6 +248,7 @@ impl Tx<'_> {
         // The stored copy holds the filed end time, whatever the caller read.
         let stored = self.status(s.id)?;
         self.refile_poll_end(Some(stored.as_ref().unwrap_or(s)), None)?;
+        self.unfile_quote(stored.as_ref().unwrap_or(s))?;
         self.remove(T::Statuses, &id)?;
         self.remove(T::Index, &index_key("status_uri", &[s.uri.as_bytes()]))?;
         self.put(T::Index, &index_key("tombstone", &[s.uri.as_bytes()]), &[])?;

@@ -27,6 +27,7 @@ pub mod lists;
 pub mod media;
 pub mod misc;
 pub mod polls;
+pub mod quotes;
 pub mod search;
 pub mod statuses;
 pub mod timelines;
@@ -92,6 +93,7 @@ pub fn routes() -> Router<AppState> {
         .merge(bookmarks::routes())
         .merge(conversations::routes())
         .merge(polls::routes())
+        .merge(quotes::routes())
         .merge(media::routes())
         .merge(streaming::routes())
         .route("/api/{*rest}", any(unknown_endpoint))

@@ -11,6 +11,7 @@ pub mod instance;
 pub mod marker;
 pub mod notification;
 pub mod push;
+pub mod quote;
 pub mod status;
 pub mod status_edit;
 
