@@ -91,6 +91,14 @@ impl Urls {
     pub fn default_header(&self) -> String {
         format!("{}/static/header.png", self.base)
     }
+    /// A quote approval stamp the owner granted.
+    pub fn quote_authorization(&self, username: &str, id: u64) -> String {
+        format!("{}/quote_authorizations/{}", self.actor(username), id)
+    }
+    /// The owner's followers on one host (FEP-8fcf).
+    pub fn followers_synchronization(&self, username: &str) -> String {
+        format!("{}/followers_synchronization", self.actor(username))
+    }
 }
 
 #[cfg(test)]

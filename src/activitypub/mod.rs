@@ -6,6 +6,7 @@ pub mod activity;
 pub mod actor;
 pub mod collection;
 pub mod note;
+pub mod quote;
 
 /// Content type of every ActivityPub document Burrow serves or sends.
 pub const CONTENT_TYPE: &str = "application/activity+json";

@@ -21,6 +21,18 @@ pub struct Attachment {
 }
 
 pub fn context() -> Value {
+    let mut c = base_context();
+    // Quote posts' terms (FEP-044f and the older spellings).
+    if let (Some(terms), Value::Object(extra)) = (
+        c.get_mut(1).and_then(Value::as_object_mut),
+        super::quote::context_terms(),
+    ) {
+        terms.extend(extra);
+    }
+    c
+}
+
+fn base_context() -> Value {
     json!([
         "https://www.w3.org/ns/activitystreams",
         {
@@ -119,6 +131,8 @@ pub fn note(status: &Status, author: &Account, urls: &Urls, attachments: &[Attac
             }
         },
     });
+    super::quote::add_quote_fields(&mut doc, status);
+    doc["interactionPolicy"] = super::quote::interaction_policy(status, author);
     if let Some(lang) = &status.language {
         doc["contentMap"] = json!({ lang.clone(): status.content });
     }

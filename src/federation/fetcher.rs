@@ -215,14 +215,31 @@ impl Fetcher {
         body: &[u8],
         signer: &Signer,
     ) -> Result<StatusCode, FetchError> {
+        self.post_activity_synced(inbox, body, signer, None).await
+    }
+
+    /// `post_activity` with a `Collection-Synchronization` header, signed
+    /// with the rest (see `followers_sync`).
+    pub async fn post_activity_synced(
+        &self,
+        inbox: &str,
+        body: &[u8],
+        signer: &Signer,
+        sync: Option<&str>,
+    ) -> Result<StatusCode, FetchError> {
         let url = self.check_url(inbox)?;
-        let headers = signatures::sign_request(
+        let extra: Vec<(&'static str, &str)> = sync
+            .map(|v| (super::followers_sync::HEADER, v))
+            .into_iter()
+            .collect();
+        let headers = signatures::sign_request_with(
             &signer.key,
             &signer.key_id,
             &Method::POST,
             &url,
             body,
             SystemTime::now(),
+            &extra,
         )?;
         let res = self
             .client

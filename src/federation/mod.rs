@@ -8,12 +8,14 @@ pub mod delivery;
 pub mod emoji;
 pub mod fetcher;
 pub mod forward;
+pub mod followers_sync;
 pub mod inbox_queue;
 pub mod inbox_worker;
 pub mod keys;
 pub mod origin;
 pub mod outbox;
 pub mod replies;
+pub mod quotes;
 pub mod signatures;
 pub mod transient;
 
@@ -69,9 +71,10 @@ pub fn http_transport(state: &AppState) -> delivery::Transport {
         let state = state.clone();
         Box::pin(async move {
             let signer = fetcher::owner_signer(&state).ok_or("no owner key to sign with")?;
+            let sync = followers_sync::outbound_header(&state, &inbox, &body);
             state
                 .fetcher
-                .post_activity(&inbox, &body, &signer)
+                .post_activity_synced(&inbox, &body, &signer, sync.as_deref())
                 .await
                 .map(|s| s.as_u16())
                 .map_err(|e| e.to_string())

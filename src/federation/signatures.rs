@@ -732,6 +732,20 @@ pub fn sign_request(
     body: &[u8],
     now: SystemTime,
 ) -> Result<HeaderMap, SignatureError> {
+    sign_request_with(key, key_id, method, url, body, now, &[])
+}
+
+/// [`sign_request`] with more headers, each set and signed too (such as
+/// `Collection-Synchronization`, which a proxy must not swap).
+pub fn sign_request_with(
+    key: &SigningKey,
+    key_id: &str,
+    method: &Method,
+    url: &url::Url,
+    body: &[u8],
+    now: SystemTime,
+    extra: &[(&'static str, &str)],
+) -> Result<HeaderMap, SignatureError> {
     let mut headers = HeaderMap::new();
     let host = host_header(url);
     let date = httpdate::fmt_http_date(now);
@@ -754,6 +768,11 @@ pub fn sign_request(
         names.extend(["digest", "content-type"]);
         lines.push(format!("digest: {digest}"));
         lines.push(format!("content-type: {ACTIVITY_JSON}"));
+    }
+    for (name, value) in extra {
+        put(&mut headers, name, value)?;
+        names.push(name);
+        lines.push(format!("{name}: {value}"));
     }
     let signature = B64.encode(key.sign(lines.join("\n").as_bytes()));
     let value = format!(

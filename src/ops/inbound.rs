@@ -80,6 +80,9 @@ fn notify(state: &AppState, kind: &str, from: u64, status: Option<u64>) -> OpRes
 /// Dispatches one verified activity from `actor`.
 pub async fn process(state: &AppState, actor: &Account, act: &Value) -> OpResult<()> {
     let object = act.get("object").cloned().unwrap_or(Value::Null);
+    if let Some(done) = super::quotes::inbound(state, actor, act).await {
+        return done;
+    }
     match kind_of(act) {
         "Follow" => follow(state, actor, act).await,
         "Accept" => accept(state, actor, &object).await,
@@ -365,6 +368,7 @@ pub async fn store_remote_status(
         return Ok(None);
     }
     let mut status = parse_status(state, doc, &author, &owner)?;
+    super::quotes::resolve_remote(state, doc, &mut status, &author, depth).await?;
     // Complete the thread upwards, a bounded number of steps.
     let mut parent_known = false;
     if let Some(parent_uri) = status.in_reply_to_uri.clone() {
@@ -394,7 +398,12 @@ pub async fn store_remote_status(
     let reply_to_owner = status.in_reply_to_account_id == Some(owner.id);
     // A reply to a status already here completes a thread the owner has
     // (forwarded to us, or found walking the thread), as Mastodon keeps it.
-    let wanted = depth > 0 || follows || mentions_owner || reply_to_owner || parent_known;
+    let wanted = depth > 0
+        || follows
+        || mentions_owner
+        || reply_to_owner
+        || parent_known
+        || super::quotes::quotes_owner(state, &status, &owner)?;
     if !wanted {
         return Ok(None);
     }
@@ -711,7 +720,11 @@ async fn update(state: &AppState, actor: &Account, object: &Value) -> OpResult<(
         )));
     }
     let owner = owner_account(state)?;
-    let fresh = parse_status(state, &doc, actor, &owner)?;
+    let mut fresh = parse_status(state, &doc, actor, &owner)?;
+    fresh.id = status.id;
+    super::quotes::refresh_remote(state, &doc, &status, &mut fresh, actor).await?;
+    status.quote = fresh.quote.clone();
+    status.quote_policy = fresh.quote_policy;
     // A Question sent again with new counts (votes, or the poll's end) is
     // not an edit, as Mastodon treats it: no revision, no "edited" mark.
     let same_titles = |a: &Option<crate::store::statuses::Poll>,
@@ -774,6 +787,7 @@ async fn delete(state: &AppState, actor: &Account, object: &Value) -> OpResult<(
         return delete_actor(state, actor).await;
     }
     let Some(status) = state.store.status_by_uri(uri)? else {
+        super::quotes::stamp_deleted(state, actor, uri).await?;
         return Ok(());
     };
     origin::may_change(actor, &status)?;

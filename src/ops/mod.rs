@@ -34,6 +34,7 @@ pub enum OpError {
 
 pub type OpResult<T> = Result<T, OpError>;
 
+pub mod followers_sync;
 pub mod follows;
 pub mod hiding;
 pub mod inbound;
@@ -45,6 +46,7 @@ pub mod poll_ends;
 pub mod polls;
 pub mod reports;
 pub mod scheduled;
+pub mod quotes;
 pub mod statuses;
 pub mod visibility;
 

@@ -60,6 +60,10 @@ pub struct NewStatus {
     /// Repeating a request with the same key returns the first status.
     pub idempotency_key: Option<String>,
     pub application: Option<String>,
+    /// The post this one quotes (Mastodon 4.5's `quoted_status_id`).
+    pub quoted_status_id: Option<u64>,
+    /// Who may quote this post (`quote_approval_policy`); `None`: public.
+    pub quote_policy: Option<crate::store::quotes::QuotePolicy>,
 }
 
 pub(crate) fn validate(new: &NewStatus) -> OpResult<()> {
@@ -215,6 +219,10 @@ pub async fn post(state: &AppState, new: NewStatus) -> OpResult<Status> {
         }
     }
     mentioned.retain(|a| a.id != owner.id);
+    let quote = match new.quoted_status_id {
+        Some(q) => Some(super::quotes::prepare(state, &owner, q)?),
+        None => None,
+    };
     let id = state.store.next_id();
     let now = crate::store::ids::id_time_ms(id);
     let urls = &state.urls;
@@ -246,6 +254,17 @@ pub async fn post(state: &AppState, new: NewStatus) -> OpResult<Status> {
         ),
         created_at_ms: now,
         application: new.application.clone(),
+        quote: quote.as_ref().map(|q| {
+            let mut link = q.link.clone();
+            if q.ask.is_some() {
+                link.request_uri = Some(super::quotes::request_id(&owner, id));
+            }
+            link
+        }),
+        quote_policy: Some(super::quotes::effective_policy(
+            new.visibility,
+            new.quote_policy,
+        )),
         ..Default::default()
     };
     for m in &status.media_ids {
@@ -258,12 +277,13 @@ pub async fn post(state: &AppState, new: NewStatus) -> OpResult<Status> {
         urls,
         &attachments(state, &status.media_ids),
     );
+    let ask = quote.as_ref().and_then(|q| q.ask.as_ref());
+    let mut jobs = super::quotes::request_job(state, &owner, &status, &doc, ask);
     let create = activity::wrap("Create", format!("{}/activity", status.uri), &owner, doc);
-    let jobs = outbox::jobs(
-        state,
-        &create,
-        audience(state, &status, status.in_reply_to_account_id)?,
-    );
+    let mut inboxes = audience(state, &status, status.in_reply_to_account_id)?;
+    // The quoted post's author sees the quote, as the mentioned do.
+    inboxes.extend(ask.map(|a| a.inbox.clone()));
+    jobs.extend(outbox::jobs(state, &create, inboxes));
     let idem = new.idempotency_key.clone();
     commit(state, &jobs, |tx| {
         tx.insert_status(&status)?;

@@ -40,6 +40,7 @@ pub mod poll_votes;
 pub mod prune;
 pub mod reports;
 pub mod scheduled;
+pub mod quotes;
 pub mod tags;
 
 pub use codec::{decode, encode};

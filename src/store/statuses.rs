@@ -142,6 +142,14 @@ pub struct Status {
     pub emojis: Vec<super::emojis::CustomEmoji>,
     /// The link whose preview card (`store::cards`) this status shows.
     pub card_url: Option<String>,
+    /// The post this one quotes.
+    pub quote: Option<super::quotes::QuoteLink>,
+    /// Accepted quotes of this post.
+    pub quotes_count: u64,
+    /// Who may quote it without asking: the owner's choice on their
+    /// posts (`None` on older ones: public), what its server declares on
+    /// remote posts (`None`: nothing declared).
+    pub quote_policy: Option<super::quotes::QuotePolicy>,
 }
 
 impl Store {
@@ -237,6 +245,7 @@ impl Tx<'_> {
         }
         self.refile_poll_end(None, Some(s))?;
         self.file_card_job(None, s)?;
+        self.file_quote(s)?;
         Ok(())
     }
 
@@ -267,6 +276,10 @@ impl Tx<'_> {
         };
         self.refile_poll_end(old.as_ref(), Some(s))?;
         self.file_card_job(old.as_ref(), s)?;
+        if let Some(old) = old.as_ref().filter(|o| o.quote != s.quote) {
+            self.unfile_quote(old)?;
+            self.file_quote(s)?;
+        }
         self.put_rec(T::Statuses, &s.id.to_be_bytes(), s)
     }
 
@@ -278,6 +291,7 @@ impl Tx<'_> {
         let stored = self.status(s.id)?;
         self.refile_poll_end(Some(stored.as_ref().unwrap_or(s)), None)?;
         self.release_card(stored.as_ref().unwrap_or(s).card_url.as_deref())?;
+        self.unfile_quote(stored.as_ref().unwrap_or(s))?;
         self.remove(T::Statuses, &id)?;
         self.remove(T::Index, &index_key("status_uri", &[s.uri.as_bytes()]))?;
         self.put(T::Index, &index_key("tombstone", &[s.uri.as_bytes()]), &[])?;

@@ -31,6 +31,7 @@ mod emoji_cards;
 mod federation;
 mod fetcher;
 mod fixtures_inbound;
+mod followers_sync;
 mod hostile_flood;
 mod hostile_fuzz;
 mod hostile_linkgate;
@@ -54,6 +55,7 @@ mod push;
 #[path = "../../benches/year/seed.rs"]
 mod seed;
 mod push_legacy;
+mod quotes;
 mod setup;
 mod signatures;
 mod streaming;

@@ -116,6 +116,13 @@ pub async fn post(
         // Blocked actors are answered like everyone else, and ignored.
         return Ok(StatusCode::ACCEPTED.into_response());
     }
+    crate::federation::followers_sync::inbound(
+        &state,
+        &signer,
+        headers
+            .get(crate::federation::followers_sync::HEADER)
+            .and_then(|v| v.to_str().ok()),
+    );
     let place = match state.inbox_queue.admit(signer.id, &signer_host, body.len()) {
         Ok(p) => p,
         Err(full) => {

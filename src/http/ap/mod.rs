@@ -5,8 +5,10 @@
 
 mod actor;
 mod collections;
+mod followers_sync;
 mod inbox;
 mod objects;
+mod quote_authorizations;
 mod replies;
 mod signed_fetch;
 
@@ -27,8 +29,16 @@ pub fn routes() -> Router<AppState> {
             get(objects::create_activity),
         )
         .route("/users/{name}/statuses/{id}/replies", get(replies::replies))
+        .route(
+            "/users/{name}/quote_authorizations/{id}",
+            get(quote_authorizations::show),
+        )
         .route("/users/{name}/outbox", get(collections::outbox))
         .route("/users/{name}/followers", get(collections::followers))
+        .route(
+            "/users/{name}/followers_synchronization",
+            get(followers_sync::show),
+        )
         .route("/users/{name}/following", get(collections::following))
         .route(
             "/users/{name}/collections/featured",

@@ -31,6 +31,7 @@ pub mod misc;
 pub mod polls;
 pub mod reports;
 pub mod scheduled_statuses;
+pub mod quotes;
 pub mod search;
 pub mod statuses;
 pub mod timelines;
@@ -98,6 +99,7 @@ pub fn routes() -> Router<AppState> {
         .merge(bookmarks::routes())
         .merge(conversations::routes())
         .merge(polls::routes())
+        .merge(quotes::routes())
         .merge(media::routes())
         .merge(streaming::routes())
         .merge(scheduled_statuses::routes())

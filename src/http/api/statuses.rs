@@ -219,6 +219,8 @@ async fn create(
         poll: poll(&p)?,
         idempotency_key,
         application,
+        quoted_status_id: super::quotes::quoted_status_id(&p)?,
+        quote_policy: super::quotes::quote_policy(&p)?,
     };
     if in_reply_to_id.is_some_and(|id| state.store.status(id).ok().flatten().is_none()) {
         return Err(ApiError::not_found(

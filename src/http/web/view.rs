@@ -130,6 +130,23 @@ pub struct StatusView {
     /// Titles of the owner's `warn` filters that matched: the page folds
     /// the post away under them.
     pub filtered: Option<String>,
+    /// The post this one quotes, when the quote is accepted and the
+    /// viewer may see it; shown in a box.
+    pub quote: Option<QuotedView>,
+    /// Otherwise the quote's state (pending, rejected, revoked, deleted,
+    /// unauthorized), shown in its place.
+    pub quote_state: Option<&'static str>,
+}
+
+/// A quoted post inside another.
+#[derive(Clone, Debug, Serialize)]
+pub struct QuotedView {
+    pub account: AccountView,
+    pub href: String,
+    pub content: String,
+    pub spoiler_text: String,
+    pub created_at: String,
+    pub created: String,
 }
 
 /// A link's preview card under a post: addresses through the link gate.
@@ -372,6 +389,7 @@ impl<'a> Viewer<'a> {
             }
         });
         let owner_id = self.owner.map(|o| o.id);
+        let (quote, quote_state) = self.quoted(&s);
         Some(StatusView {
             id: s.id.to_string(),
             entry_id: entry.id.to_string(),
@@ -405,7 +423,44 @@ impl<'a> Viewer<'a> {
             account,
             boosted_by,
             filtered,
+            quote,
+            quote_state,
         })
+    }
+
+    /// The quoted post of `s` as this viewer may see it, or the state its
+    /// quote shows instead (the API's rule: `entities::quote`).
+    fn quoted(&mut self, s: &Status) -> (Option<QuotedView>, Option<&'static str>) {
+        let Some(q) = &s.quote else {
+            return (None, None);
+        };
+        let quoted = q
+            .status_id
+            .and_then(|id| self.state.store.status(id).ok().flatten());
+        let gate = match self.owner {
+            Some(_) => crate::ops::visibility::Viewer::Owner,
+            None => crate::ops::visibility::Viewer::Anonymous,
+        };
+        let Ok((label, shown)) =
+            crate::http::api::entities::quote::state_for(self.state, q, quoted.as_ref(), &gate)
+        else {
+            return (None, None);
+        };
+        let Some(inner) = shown else {
+            return (None, Some(label));
+        };
+        let Some(account) = self.account(inner.account_id) else {
+            return (None, Some("unauthorized"));
+        };
+        let view = QuotedView {
+            href: self.status_href(&inner, &account),
+            account,
+            content: inner.content.clone(),
+            spoiler_text: inner.spoiler_text.clone(),
+            created_at: iso8601_ms(inner.created_at_ms),
+            created: short_date(inner.created_at_ms),
+        };
+        (Some(view), None)
     }
 
     pub fn status_by_id(&mut self, id: u64) -> Option<StatusView> {

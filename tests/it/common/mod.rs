@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod binary;
+pub mod peer;
 
 use burrow::config::Config;
 use burrow::ops::setup::{self, NewOwner};

@@ -13,6 +13,7 @@ pub mod marker;
 pub mod notification;
 pub mod notification_policy;
 pub mod push;
+pub mod quote;
 pub mod status;
 pub mod status_edit;
 

@@ -106,6 +106,10 @@ pub struct StatusEntity {
     pub emojis: Vec<Value>,
     pub card: Option<Value>,
     pub poll: Option<PollEntity>,
+    /// The post this one quotes (Mastodon 4.5), as `viewer` may see it.
+    pub quote: Option<QuoteEntity>,
+    pub quotes_count: u64,
+    pub quote_approval: QuoteApprovalEntity,
     /// Only in the answer to a delete (for "delete and redraft").
     #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
@@ -211,8 +215,21 @@ pub fn poll(status_id: u64, p: &Poll) -> PollEntity {
 /// Builds the entity as the owner sees it (their favourite/boost/bookmark
 /// flags). Boosts carry the boosted status in `reblog`. This asks no
 /// gate: it is for a status already let through (`filtered_status`,
-/// `statuses`, the API's `find`) or one the owner just acted on.
+/// `statuses`, the API's `find`) or one the owner just acted on. (The
+/// post it quotes is shown only through the gate: see `quote`.)
 pub fn status(state: &AppState, s: &Status) -> Result<StatusEntity> {
+    status_with_quote(state, s, &Viewer::Owner, true)
+}
+
+/// `status`, with the quoted post as `viewer` may see it: in full when
+/// `full_quote`, else by id only (a quote inside a quote, as Mastodon
+/// nests them, so a chain or cycle of quotes is never walked).
+fn status_with_quote(
+    state: &AppState,
+    s: &Status,
+    viewer: &Viewer,
+    full_quote: bool,
+) -> Result<StatusEntity> {
     let store = &state.store;
     let author = store
         .account(s.account_id)?
@@ -220,7 +237,9 @@ pub fn status(state: &AppState, s: &Status) -> Result<StatusEntity> {
     let owner_id = store.owner()?.map(|o| o.account_id).unwrap_or(0);
     let reblog = match s.reblog_of_id {
         Some(id) => match store.status(id)? {
-            Some(inner) => Some(Box::new(status(state, &inner)?)),
+            Some(inner) => Some(Box::new(status_with_quote(
+                state, &inner, viewer, full_quote,
+            )?)),
             None => None,
         },
         None => None,
@@ -293,8 +312,54 @@ pub fn status(state: &AppState, s: &Status) -> Result<StatusEntity> {
         emojis: super::custom_emoji::emojis(&s.emojis),
         card: super::custom_emoji::status_card(state, s),
         poll: s.poll.as_ref().map(|p| poll(s.id, p)),
+        quote: quote(state, s, viewer, full_quote)?,
+        quotes_count: s.quotes_count,
+        quote_approval: super::quote::approval(state, s, &author, owner_id)?,
         text: None,
     })
+}
+
+/// Mastodon 4.5's `Quote` (in full) or `ShallowQuote` (by id).
+#[derive(Serialize, Debug, Clone)]
+#[serde(untagged)]
+pub enum QuoteEntity {
+    Full {
+        state: &'static str,
+        quoted_status: Option<Box<StatusEntity>>,
+    },
+    Shallow {
+        state: &'static str,
+        quoted_status_id: Option<String>,
+    },
+}
+
+pub use super::quote::QuoteApprovalEntity;
+
+/// The quote of `s` as `viewer` may see it: the quoted post only when
+/// the quote is accepted and the visibility gate lets `viewer` see it.
+fn quote(state: &AppState, s: &Status, viewer: &Viewer, full: bool) -> Result<Option<QuoteEntity>> {
+    let Some(q) = &s.quote else {
+        return Ok(None);
+    };
+    let quoted = match q.status_id {
+        Some(id) => state.store.status(id)?,
+        None => None,
+    };
+    let (label, shown) = super::quote::state_for(state, q, quoted.as_ref(), viewer)?;
+    Ok(Some(if full {
+        QuoteEntity::Full {
+            state: label,
+            quoted_status: match shown {
+                Some(inner) => Some(Box::new(status_with_quote(state, &inner, viewer, false)?)),
+                None => None,
+            },
+        }
+    } else {
+        QuoteEntity::Shallow {
+            state: label,
+            quoted_status_id: shown.map(|inner| inner.id.to_string()),
+        }
+    }))
 }
 
 /// The entity for `viewer`, as the owner's `filters` judge it: with the
@@ -314,7 +379,7 @@ pub fn filtered_status(
         Verdict::Hidden => return Ok(None),
         Verdict::Shown(r) => r,
     };
-    let mut e = status(state, s)?;
+    let mut e = status_with_quote(state, s, viewer, true)?;
     if !results.is_empty() {
         let entities: Vec<FilterResultEntity> = results.iter().map(filter_result).collect();
         if let Some(inner) = e.reblog.as_mut() {
