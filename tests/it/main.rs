@@ -5,6 +5,7 @@
 mod api_client;
 mod common;
 
+mod acme;
 mod actors;
 mod api_accounts;
 mod api_accounts_rel;
@@ -37,8 +38,10 @@ mod inbox_security;
 mod keys;
 mod media;
 mod props;
+mod proxy_trust;
 mod push;
 mod setup;
 mod signatures;
 mod streaming;
+mod tls;
 mod web;
