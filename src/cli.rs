@@ -168,7 +168,17 @@ pub struct InitArgs {
     /// Read the password as one line from standard input.
     #[arg(long)]
     pub password_stdin: bool,
+    /// Serve HTTPS without a proxy, with a certificate from Let's Encrypt
+    /// for the public URL's domain, registered with this e-mail address:
+    /// writes acme_domain and acme_email, listen 0.0.0.0:443 (unless
+    /// --listen says otherwise) and http_listen 0.0.0.0:80.
+    #[arg(long)]
+    pub acme_email: Option<String>,
 }
+
+/// Where `init --acme-email` listens: the standard ports on every address.
+const ACME_LISTEN: &str = "0.0.0.0:443";
+const ACME_HTTP_LISTEN: &str = "0.0.0.0:80";
 
 #[derive(Args, Debug)]
 pub struct PasswdArgs {
@@ -259,7 +269,25 @@ fn init(args: InitArgs) -> Result<(), CliError> {
     };
     let file = dir.join(CONFIG_FILE);
     let existing = file.exists();
-    let config = Config::load(dir, &overrides)?;
+    let mut config = Config::load(dir, &overrides)?;
+    if let Some(email) = &args.acme_email {
+        if existing {
+            return Err(CliError::Message(format!(
+                "{} exists already; set acme_domain and acme_email in it instead of --acme-email (nothing was changed)",
+                file.display()
+            )));
+        }
+        let server = &mut config.server;
+        server.acme_domain = url::Url::parse(&server.public_url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_string));
+        server.acme_email = Some(email.clone());
+        server.http_listen = ACME_HTTP_LISTEN.parse().ok();
+        if args.listen.is_none() {
+            server.listen = ACME_LISTEN.parse().expect("a socket address");
+        }
+        config.validate()?;
+    }
     if existing {
         let on_disk = Config::load(dir, &Overrides::default())?;
         if on_disk.server.public_url != config.server.public_url {
@@ -302,6 +330,16 @@ fn init(args: InitArgs) -> Result<(), CliError> {
         urls.host,
         dir.display(),
         dir.display()
+    );
+    if setup::public_url_is_local(&urls.base) {
+        println!(
+            "\nWarning: nobody else can reach this identity. {}",
+            setup::local_url_warning(&urls.base)
+        );
+    }
+    println!(
+        "\nNext: in a Mastodon app, log in on the server {}; find people by typing @name@their.server into the search box; share your profile {}",
+        urls.host, account.url
     );
     Ok(())
 }

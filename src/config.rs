@@ -4,6 +4,7 @@
 //! The file is strict on purpose: an unknown key is almost always a typo
 //! that would otherwise silently leave a default in force.
 
+use crate::proxy_trust::TrustedProxies;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -14,6 +15,8 @@ pub const CONFIG_FILE: &str = "burrow.toml";
 pub const DEFAULT_DATA_DIR: &str = "burrow-data";
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_PUBLIC_URL: &str = "http://localhost:8080";
+/// Where certificates come from when `acme_directory` is not set.
+pub const DEFAULT_ACME_DIRECTORY: &str = "https://acme-v02.api.letsencrypt.org/directory";
 /// sled's own default is 1 GiB, far too much for a Pi Zero 2 W.
 pub const DEFAULT_CACHE_MIB: u64 = 16;
 
@@ -35,6 +38,25 @@ pub struct ServerConfig {
     /// The URL the world reaches this server at; part of every identity
     /// (`@name@host`), so it must not change once others follow you.
     pub public_url: String,
+    /// Reverse proxies (addresses or networks) whose `X-Forwarded-For` and
+    /// `X-Forwarded-Proto` are believed; nobody's by default.
+    pub trusted_proxies: TrustedProxies,
+    /// A PEM certificate chain to serve HTTPS with, on `listen`. Set with
+    /// `tls_key`, or leave both out (plain HTTP, or ACME).
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key of `tls_cert`.
+    pub tls_key: Option<PathBuf>,
+    /// A second, plain-HTTP listener while Burrow serves HTTPS itself: it
+    /// answers ACME HTTP-01 challenges and redirects everything else to
+    /// the public URL (usually `0.0.0.0:80`).
+    pub http_listen: Option<SocketAddr>,
+    /// Get and renew a certificate for this domain automatically over
+    /// ACME; the domain of `public_url`.
+    pub acme_domain: Option<String>,
+    /// Contact address given to the certificate authority (optional).
+    pub acme_email: Option<String>,
+    /// The ACME directory URL [default: Let's Encrypt's production].
+    pub acme_directory: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -106,6 +128,13 @@ impl Default for ServerConfig {
         ServerConfig {
             listen: DEFAULT_LISTEN.parse().expect("default listen address"),
             public_url: DEFAULT_PUBLIC_URL.to_string(),
+            trusted_proxies: TrustedProxies::default(),
+            tls_cert: None,
+            tls_key: None,
+            http_listen: None,
+            acme_domain: None,
+            acme_email: None,
+            acme_directory: None,
         }
     }
 }
@@ -233,6 +262,7 @@ impl Config {
                     .into(),
             });
         }
+        self.server.validate_tls()?;
         Ok(())
     }
 
@@ -250,6 +280,18 @@ listen = "{listen}"
 # identity (@name@host): do not change it once people follow you.
 # (flag --public-url, env BURROW_PUBLIC_URL)
 public_url = "{public_url}"
+# Reverse proxies whose X-Forwarded-For and X-Forwarded-Proto headers are
+# believed (addresses or networks); nobody else's are.
+# trusted_proxies = ["127.0.0.1", "::1"]
+# HTTPS without a proxy, from certificate files (PEM) ...
+# tls_cert = "/etc/burrow/fullchain.pem"
+# tls_key = "/etc/burrow/privkey.pem"
+# ... or from Let's Encrypt, renewed automatically (listen on port 443):
+{acme_domain}
+{acme_email}
+# With HTTPS on, this plain listener answers certificate challenges and
+# redirects everything else to https://:
+{http_listen}
 
 [storage]
 # Page cache of the embedded database, in MiB. Most of Burrow's memory;
@@ -280,6 +322,21 @@ daily = {prune_daily}
 "#,
             listen = self.server.listen,
             public_url = self.server.public_url,
+            acme_domain = live_or_example(
+                "acme_domain",
+                self.server.acme_domain.as_deref(),
+                "example.net"
+            ),
+            acme_email = live_or_example(
+                "acme_email",
+                self.server.acme_email.as_deref(),
+                "you@example.net"
+            ),
+            http_listen = live_or_example(
+                "http_listen",
+                self.server.http_listen.map(|a| a.to_string()).as_deref(),
+                "0.0.0.0:80",
+            ),
             cache = self.storage.cache_mib,
             private = self.federation.allow_private_network,
             authorized = self.federation.authorized_fetch,
@@ -287,6 +344,103 @@ daily = {prune_daily}
             prune_days = self.prune.max_age_days,
             prune_daily = self.prune.daily,
         )
+    }
+}
+
+impl ServerConfig {
+    /// Whether Burrow itself serves HTTPS (certificate files or ACME).
+    pub fn tls_enabled(&self) -> bool {
+        self.tls_cert.is_some() || self.acme_domain.is_some()
+    }
+
+    /// The ACME directory to ask for certificates.
+    pub fn acme_directory(&self) -> &str {
+        self.acme_directory
+            .as_deref()
+            .unwrap_or(DEFAULT_ACME_DIRECTORY)
+    }
+
+    /// The TLS settings agree with each other and with the public URL.
+    /// Runs after `public_url` is normalised.
+    fn validate_tls(&self) -> Result<(), ConfigError> {
+        let bad = |key, message: &str| {
+            Err(ConfigError::Invalid {
+                key,
+                message: message.to_string(),
+            })
+        };
+        if self.tls_cert.is_some() != self.tls_key.is_some() {
+            return bad(
+                "server.tls_cert",
+                "tls_cert and tls_key go together; set both, or neither",
+            );
+        }
+        if self.tls_cert.is_some() && self.acme_domain.is_some() {
+            return bad(
+                "server.acme_domain",
+                "a certificate comes either from files (tls_cert, tls_key) or from ACME (acme_domain); remove one",
+            );
+        }
+        if !self.tls_enabled() {
+            if self.http_listen.is_some() {
+                return bad(
+                    "server.http_listen",
+                    "the plain listener only redirects to HTTPS when Burrow serves HTTPS itself; set tls_cert and tls_key or acme_domain, or remove http_listen",
+                );
+            }
+            return Ok(());
+        }
+        let public = url::Url::parse(&self.public_url).ok();
+        if public.as_ref().map(|u| u.scheme()) != Some("https") {
+            return bad(
+                "server.public_url",
+                "Burrow serves HTTPS here, so public_url must start with https://",
+            );
+        }
+        if let Some(domain) = &self.acme_domain {
+            let host = public.as_ref().and_then(|u| u.host_str()).unwrap_or("");
+            let same = crate::host::normalize(domain).is_some()
+                && crate::host::normalize(domain) == crate::host::normalize(host);
+            if !same {
+                return Err(ConfigError::Invalid {
+                    key: "server.acme_domain",
+                    message: format!(
+                        "`{domain}` is not the host of public_url ({host}); the certificate must name the address people reach"
+                    ),
+                });
+            }
+            // Plain http only to this machine: a test CA, never a real one
+            // whose answers could be changed on the way.
+            let dir = url::Url::parse(self.acme_directory()).ok();
+            let loopback = dir
+                .as_ref()
+                .and_then(|u| u.host())
+                .is_some_and(|h| match h {
+                    url::Host::Domain(d) => d == "localhost",
+                    url::Host::Ipv4(ip) => ip.is_loopback(),
+                    url::Host::Ipv6(ip) => ip.is_loopback(),
+                });
+            match dir.as_ref().map(|u| u.scheme()) {
+                Some("https") => {}
+                Some("http") if loopback => {}
+                _ => {
+                    return bad(
+                        "server.acme_directory",
+                        "must be the https:// URL of an ACME directory",
+                    )
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `key = "value"` when set, else the same line commented out with an
+/// example value.
+fn live_or_example(key: &str, value: Option<&str>, example: &str) -> String {
+    match value {
+        Some(v) => format!("{key} = {}", toml::Value::String(v.to_string())),
+        None => format!("# {key} = \"{example}\""),
     }
 }
 
@@ -349,6 +503,19 @@ mod tests {
     }
 
     #[test]
+    fn documented_file_keeps_acme_settings() {
+        let mut c = Config::default();
+        c.server.public_url = "https://a.example".into();
+        c.server.listen = "0.0.0.0:443".parse().unwrap();
+        c.server.acme_domain = Some("a.example".into());
+        c.server.acme_email = Some("me@a.example".into());
+        c.server.http_listen = Some("0.0.0.0:80".parse().unwrap());
+        let mut parsed = Config::parse(&c.to_documented_toml(), Path::new("x")).unwrap();
+        assert_eq!(parsed, c);
+        parsed.validate().unwrap();
+    }
+
+    #[test]
     fn unknown_key_names_file_line_and_key() {
         let err = Config::parse(
             "[server]\nlisten = \"127.0.0.1:1\"\nlisen = 3\n",
@@ -360,6 +527,42 @@ mod tests {
         assert!(err.contains("line 3"), "{err}");
         assert!(err.contains("lisen"), "{err}");
         assert!(!err.contains('\n'), "{err}");
+    }
+
+    fn with(text: &str) -> Result<Config, ConfigError> {
+        let mut c = Config::parse(text, Path::new("burrow.toml"))?;
+        c.validate()?;
+        Ok(c)
+    }
+
+    #[test]
+    fn tls_settings_must_agree() {
+        let https = "[server]\npublic_url = \"https://a.example\"\n";
+        assert!(with(&format!("{https}tls_cert = \"c.pem\"\n")).is_err());
+        assert!(with(&format!(
+            "{https}tls_cert = \"c.pem\"\ntls_key = \"k.pem\"\n"
+        ))
+        .is_ok());
+        let err = with("[server]\ntls_cert = \"c\"\ntls_key = \"k\"\n").unwrap_err();
+        assert!(err.to_string().contains("https://"), "{err}");
+        assert!(with(&format!("{https}acme_domain = \"b.example\"\n")).is_err());
+        assert!(with(&format!("{https}acme_domain = \"A.example\"\n")).is_ok());
+        assert!(with(&format!(
+            "{https}acme_domain = \"a.example\"\ntls_cert = \"c\"\ntls_key = \"k\"\n"
+        ))
+        .is_err());
+        assert!(with(&format!(
+            "{https}acme_domain = \"a.example\"\nacme_directory = \"http://ca.example/dir\"\n"
+        ))
+        .is_err());
+        assert!(with(&format!(
+            "{https}acme_domain = \"a.example\"\nacme_directory = \"http://127.0.0.1:14000/dir\"\n"
+        ))
+        .is_ok());
+        assert!(with("[server]\nhttp_listen = \"0.0.0.0:80\"\n").is_err());
+        let err = with("[server]\ntrusted_proxies = [\"10.0.0.0/8\", \"nope\"]\n").unwrap_err();
+        assert!(err.to_string().contains("line 2"), "{err}");
+        assert!(err.to_string().contains("nope"), "{err}");
     }
 
     #[test]

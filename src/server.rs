@@ -1,14 +1,21 @@
-//! Starting and stopping the server: data directory, store, listener,
-//! the setup link, graceful shutdown with a final flush.
+//! Starting and stopping the server: data directory, store, listener
+//! (plain HTTP, or HTTPS with certificate files or ACME, and then the
+//! plain redirect listener), the setup link, graceful shutdown with a
+//! final flush.
 
 use crate::config::{self, Config, ConfigError};
 use crate::http;
+use crate::http::client::Peer;
 use crate::state::{AppState, KeyGen};
 use crate::store::Store;
 use crate::supervisor::supervise;
+use crate::tls::acme::Http01Tokens;
+use crate::tls::listener::TlsIncoming;
+use crate::tls::CertResolver;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use tokio::net::TcpListener;
 
 /// Name of the database directory inside the data directory.
@@ -30,6 +37,8 @@ pub enum StartError {
         identity: String,
         public_url: String,
     },
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
     #[error("the server stopped with an error: {0}")]
     Serve(std::io::Error),
 }
@@ -71,6 +80,9 @@ fn check_identity(data_dir: &Path, store: &Store, config: &Config) -> Result<(),
 pub struct Server {
     pub state: AppState,
     listener: TcpListener,
+    /// With HTTPS on, the plain listener for ACME HTTP-01 challenges and
+    /// redirects (`server.http_listen`).
+    plain: Option<TcpListener>,
     /// The one-time setup token to print, when there is no owner yet.
     setup_token: Option<String>,
 }
@@ -88,10 +100,20 @@ impl Server {
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|source| StartError::Bind { addr, source })?;
-        Ok(Server::new(
+        let plain = match config.server.http_listen {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .map_err(|source| StartError::Bind { addr, source })?,
+            ),
+            None => None,
+        };
+        let mut server = Server::new(
             listener,
             AppState::new(config, data_dir.to_path_buf(), store, keygen),
-        ))
+        );
+        server.plain = plain;
+        Ok(server)
     }
 
     /// Serves on a listener the caller bound (tests bind port 0 first so
@@ -117,8 +139,16 @@ impl Server {
         Server {
             state,
             listener,
+            plain: None,
             setup_token,
         }
+    }
+
+    /// Adds the plain listener of `server.http_listen` on a listener the
+    /// caller bound (tests bind port 0).
+    pub fn with_plain_listener(mut self, listener: TcpListener) -> Server {
+        self.plain = Some(listener);
+        self
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -133,6 +163,13 @@ impl Server {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), StartError> {
         let state = self.state;
+        // Certificate files are read before anything is served, so a bad
+        // path or key stops the start with a message naming the file.
+        let tls = if state.config.server.tls_enabled() {
+            Some(tls_setup(&state)?)
+        } else {
+            None
+        };
         if let Some(token) = &self.setup_token {
             let link = state.urls.setup(token);
             println!("\nBurrow is not set up yet. Open this one-time link to create your account:\n\n    {link}\n");
@@ -197,14 +234,38 @@ impl Server {
         // slash is dropped before routing, as Mastodon accepts both.
         let app = tower::Layer::layer(
             &tower_http::normalize_path::NormalizePathLayer::trim_trailing_slash(),
-            http::app(state),
+            http::app(state.clone()),
         );
-        let service = axum::ServiceExt::<axum::extract::Request>::into_make_service(app);
-        let result = axum::serve(self.listener, service)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let service =
+            axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<Peer>(
+                app,
+            );
+        let plain = match (self.plain, &tls) {
+            (Some(listener), Some(tls)) => Some(serve_plain(listener, &state, tls)),
+            _ => None,
+        };
+        let acme = tls.as_ref().and_then(|t| t.acme.clone());
+        let acme = acme.map(|job| {
+            tokio::spawn(supervise("certificate", move || {
+                crate::tls::acme::run(job.clone())
+            }))
+        });
+        let result = match tls {
+            None => {
+                axum::serve(self.listener, service)
+                    .with_graceful_shutdown(shutdown)
+                    .await
+            }
+            Some(tls) => {
+                let incoming =
+                    TlsIncoming::new(self.listener, tls.config).map_err(StartError::Serve)?;
+                axum::serve(TlsListener(incoming), service)
+                    .with_graceful_shutdown(shutdown)
+                    .await
+            }
+        };
         // Queued work is durable; workers pick it up again at the next start.
-        for w in workers {
+        for w in workers.into_iter().chain(plain).chain(acme) {
             w.abort();
         }
         for w in chores {
@@ -216,6 +277,91 @@ impl Server {
             tracing::error!("final flush failed: {e}");
         }
         result.map_err(StartError::Serve)
+    }
+}
+
+/// What serving HTTPS needs: the rustls configuration, the resolver a
+/// renewal swaps certificates in, the HTTP-01 answers for the plain
+/// listener, and the ACME job when certificates come from ACME.
+struct TlsSetup {
+    config: Arc<rustls::ServerConfig>,
+    tokens: Http01Tokens,
+    acme: Option<crate::tls::acme::AcmeJob>,
+}
+
+fn tls_setup(state: &AppState) -> Result<TlsSetup, StartError> {
+    let server = &state.config.server;
+    let tokens = Http01Tokens::default();
+    let (resolver, acme) = match (&server.tls_cert, &server.tls_key, &server.acme_domain) {
+        (Some(cert), Some(key), _) => {
+            let resolver = Arc::new(CertResolver::new(Some(crate::tls::files::load(cert, key)?)));
+            (resolver, None)
+        }
+        (_, _, Some(domain)) => {
+            let job = crate::tls::acme::AcmeJob::new(
+                &state.data_dir,
+                domain,
+                server.acme_email.as_deref(),
+                server.acme_directory(),
+                tokens.clone(),
+                server.http_listen.is_some(),
+            )?;
+            (job.resolver.clone(), Some(job))
+        }
+        _ => (Arc::new(CertResolver::new(None)), None),
+    };
+    Ok(TlsSetup {
+        config: crate::tls::server_config(resolver),
+        tokens,
+        acme,
+    })
+}
+
+/// Serves the plain listener until the server stops.
+fn serve_plain(
+    listener: TcpListener,
+    state: &AppState,
+    tls: &TlsSetup,
+) -> tokio::task::JoinHandle<()> {
+    let app = http::redirect::plain_app(&state.urls.base, tls.tokens.clone());
+    let mut stopping = state.stopping.subscribe();
+    if let Ok(addr) = listener.local_addr() {
+        tracing::info!("redirecting plain HTTP on {addr} to {}", state.urls.base);
+    }
+    tokio::spawn(async move {
+        let result = axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stopping.wait_for(|s| *s).await;
+            })
+            .await;
+        if let Err(e) = result {
+            tracing::error!("the plain HTTP listener stopped: {e}");
+        }
+    })
+}
+
+/// TLS connections, as axum's server takes them.
+struct TlsListener(TlsIncoming);
+
+impl axum::serve::Listener for TlsListener {
+    type Io = tokio_rustls::server::TlsStream<tokio::net::TcpStream>;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        self.0.next().await
+    }
+
+    fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        Ok(self.0.local_addr())
+    }
+}
+
+impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, TlsListener>> for Peer {
+    fn connect_info(stream: axum::serve::IncomingStream<'_, TlsListener>) -> Self {
+        Peer {
+            addr: *stream.remote_addr(),
+            tls: true,
+        }
     }
 }
 

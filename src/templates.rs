@@ -11,6 +11,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("base.html", include_str!("../templates/base.html")),
     ("message.html", include_str!("../templates/message.html")),
     ("setup.html", include_str!("../templates/setup.html")),
+    (
+        "setup_done.html",
+        include_str!("../templates/setup_done.html"),
+    ),
     ("profile.html", include_str!("../templates/profile.html")),
     (
         "authorize.html",

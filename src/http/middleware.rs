@@ -11,14 +11,18 @@ use axum::response::{Html, IntoResponse, Response};
 use std::time::Instant;
 
 /// Logs method, path, status and duration once the response is ready.
-/// The query string is left out: it can carry tokens.
+/// The query string is left out: it can carry tokens. The client is the
+/// one `client::identify` decided (a trusted proxy's word, or the socket).
 pub async fn log_request(req: Request, next: Next) -> Response {
     let start = Instant::now();
     let method = req.method().clone();
     let path = req.uri().path().to_string();
+    let client = super::client::of(&req);
     let res = next.run(req).await;
     let ms = start.elapsed().as_secs_f64() * 1000.0;
-    tracing::info!(target: "burrow::http", "{method} {path} {} {ms:.1}ms", res.status().as_u16());
+    let from = client.addr.map(|a| a.to_string()).unwrap_or_default();
+    let scheme = if client.https { "https" } else { "http" };
+    tracing::info!(target: "burrow::http", "{method} {path} {} {ms:.1}ms client={from} {scheme}", res.status().as_u16());
     res
 }
 

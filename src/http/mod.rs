@@ -3,9 +3,11 @@
 
 pub mod ap;
 pub mod api;
+pub mod client;
 pub mod error;
 pub mod media;
 mod middleware;
+pub mod redirect;
 pub mod web;
 pub mod wellknown;
 
@@ -49,6 +51,10 @@ pub fn app(state: AppState) -> Router {
         .layer(catch_panics())
         .layer(axum::middleware::from_fn(middleware::log_request))
         .layer(axum::middleware::from_fn(middleware::security_headers))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            client::identify,
+        ))
         .with_state(state)
 }
 

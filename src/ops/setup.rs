@@ -95,6 +95,64 @@ pub fn create_owner(
     Ok(account)
 }
 
+/// Host names that only a home network resolves: multicast DNS
+/// (`raspberrypi.local`), and the names routers and RFC 8375/6762 keep
+/// for homes.
+const LOCAL_SUFFIXES: [&str; 5] = [".local", ".lan", ".home", ".home.arpa", ".internal"];
+
+/// Whether nobody outside this machine or home network can reach an
+/// identity made under `public_url`: `localhost`, a loopback, private,
+/// link-local or unique-local address, a home-network name, or a name
+/// without a dot. Peers could never fetch such an actor, so setup says
+/// so before the owner builds on it.
+pub fn public_url_is_local(public_url: &str) -> bool {
+    let Some(host) = url::Url::parse(public_url)
+        .ok()
+        .and_then(|u| u.host().map(|h| h.to_owned()))
+    else {
+        return true;
+    };
+    match host {
+        url::Host::Domain(name) => {
+            let name = name.trim_end_matches('.').to_ascii_lowercase();
+            name == "localhost"
+                || name.ends_with(".localhost")
+                || !name.contains('.')
+                || LOCAL_SUFFIXES.iter().any(|s| name.ends_with(s))
+        }
+        url::Host::Ipv4(ip) => {
+            ip.is_loopback()
+                || ip.is_private()
+                || ip.is_link_local()
+                || ip.is_unspecified()
+                // 100.64.0.0/10, carrier-grade NAT: not reachable from outside.
+                || (ip.octets()[0] == 100 && (ip.octets()[1] & 0xc0) == 64)
+        }
+        url::Host::Ipv6(ip) => {
+            let first = ip.segments()[0];
+            ip.is_loopback()
+                || ip.is_unspecified()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80
+                || ip
+                    .to_ipv4_mapped()
+                    .is_some_and(|v4| v4.is_loopback() || v4.is_private())
+        }
+    }
+}
+
+/// What setup says when `public_url_is_local`: that nobody else can reach
+/// this identity, and how to make one that they can.
+pub fn local_url_warning(public_url: &str) -> String {
+    format!(
+        "{public_url} can only be reached from this machine or your home network, so nobody \
+elsewhere on the fediverse can find or follow this identity, and it cannot be moved later. \
+For a real server, point a domain name at this machine and create the account under that \
+address: set public_url in burrow.toml (or BURROW_PUBLIC_URL) before setup, or run \
+`burrow init --public-url https://your.domain --username you` in a fresh data directory."
+    )
+}
+
 /// Changes the owner's password and signs out everything the old one let
 /// in: a password is changed because it may be known to someone else, who
 /// may have logged in with it already. Every OAuth token (apps log in
@@ -134,6 +192,31 @@ mod tests {
             username: "me".into(),
             display_name: "Me".into(),
             password: "long enough".into(),
+        }
+    }
+
+    #[test]
+    fn local_public_urls_are_recognised() {
+        for local in [
+            "http://localhost:8080",
+            "http://127.0.0.1:8080",
+            "http://192.168.1.20",
+            "http://10.0.0.5:8080",
+            "https://raspberrypi.local",
+            "http://raspberrypi:8080",
+            "http://[::1]:8080",
+            "http://[fd00::5]",
+            "http://100.100.1.1",
+            "https://pi.home.arpa",
+        ] {
+            assert!(public_url_is_local(local), "{local}");
+        }
+        for public in [
+            "https://example.net",
+            "https://203.0.113.7",
+            "https://[2001:db8::1]",
+        ] {
+            assert!(!public_url_is_local(public), "{public}");
         }
     }
 

@@ -5,6 +5,7 @@
 mod api_client;
 mod common;
 
+mod acme;
 mod actors;
 mod api_accounts;
 mod api_accounts_rel;
@@ -50,6 +51,7 @@ mod peers;
 mod notification_policy;
 mod props;
 mod prune;
+mod proxy_trust;
 mod push;
 #[allow(dead_code)]
 #[path = "../../benches/year/seed.rs"]
@@ -60,4 +62,5 @@ mod setup;
 mod signatures;
 mod streaming;
 mod threads;
+mod tls;
 mod web;

@@ -253,3 +253,171 @@ async fn owner_made_by_setup_survives_a_restart() {
     assert_eq!(store.owner_account().unwrap().unwrap().id, id);
     assert!(check_password(&store, PASSWORD).unwrap());
 }
+
+/// The first minutes: the setup page logs the new owner in and shows
+/// what to do next; on an address nobody else can reach it says so.
+#[tokio::test]
+async fn after_setup_the_owner_is_logged_in_and_sees_next_steps() {
+    let s = TestServer::start_with(unset()).await;
+    let c = client();
+    let token = s.state.issue_setup_token();
+    let form_html = c
+        .get(s.url(&format!("/setup?token={token}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    // 127.0.0.1: the warning comes before the identity is made.
+    assert!(
+        form_html.contains("Nobody else can reach this identity"),
+        "{form_html}"
+    );
+    assert!(form_html.contains("public_url"), "{form_html}");
+
+    let res = c
+        .post(s.url("/setup"))
+        .form(&form(&token, "me", PASSWORD))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let cookie = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("burrow_session="))
+        .expect("setup opens a session")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let html = res.text().await.unwrap();
+    assert!(html.contains("Next steps"), "{html}");
+    // The server to type into an app, the search box and how to write an
+    // address, the profile link to share.
+    assert!(html.contains(&format!("<code>{}</code>", s.host)), "{html}");
+    assert!(html.contains("href=\"/web/search\""), "{html}");
+    assert!(html.contains("@someone@mastodon.social"), "{html}");
+    assert!(html.contains(&format!("@me@{}", s.host)), "{html}");
+    assert!(html.contains(&s.url("/@me")), "{html}");
+    assert!(
+        html.contains("Nobody else can reach this identity"),
+        "{html}"
+    );
+
+    // Logged in: the owner's pages open with that cookie, not without.
+    let home = c
+        .get(s.url("/web/home"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(home.status(), 200);
+    let anonymous = c.get(s.url("/web/home")).send().await.unwrap();
+    assert!(anonymous.status().is_redirection());
+}
+
+#[tokio::test]
+async fn a_public_address_gets_no_warning() {
+    use burrow::config::Config;
+    use burrow::server::{self, Server};
+    let dir = tempfile::tempdir().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut config = Config::default();
+    config.server.public_url = "https://burrow.example".into();
+    config.storage.cache_mib = 4;
+    let store = server::open_store(dir.path(), &config).unwrap();
+    let server = Server::with_listener(
+        listener,
+        dir.path(),
+        store,
+        config,
+        burrow::state::KeyGen::Seeded(1),
+    );
+    let state = server.state.clone();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let handle = tokio::spawn(server.run(async {
+        let _ = rx.await;
+    }));
+    let token = state.issue_setup_token();
+    let c = client();
+    let form_html = c
+        .get(format!("http://{addr}/setup?token={token}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(form_html.contains("@burrow.example"), "{form_html}");
+    assert!(!form_html.contains("Nobody else"), "{form_html}");
+    let html = c
+        .post(format!("http://{addr}/setup"))
+        .form(&form(&token, "me", PASSWORD))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("<code>burrow.example</code>"), "{html}");
+    assert!(html.contains("https://burrow.example/@me"), "{html}");
+    assert!(!html.contains("Nobody else"), "{html}");
+    let _ = tx.send(());
+    handle.await.unwrap().unwrap();
+}
+
+/// `burrow init` output for `public_url`.
+fn init_output(public_url: &str) -> String {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = common::binary::burrow()
+        .args(["init", "--data-dir"])
+        .arg(dir.path().join("data"))
+        .args([
+            "--public-url",
+            public_url,
+            "--username",
+            "me",
+            "--password-stdin",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{PASSWORD}\n").as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn init_says_when_nobody_else_can_reach_the_identity() {
+    let local = init_output("http://localhost:8080");
+    assert!(
+        local.contains("nobody else can reach this identity"),
+        "{local}"
+    );
+    assert!(local.contains("--public-url https://"), "{local}");
+    let public = init_output("https://me.example");
+    assert!(!public.contains("nobody else"), "{public}");
+    assert!(
+        public.contains("log in on the server me.example"),
+        "{public}"
+    );
+    assert!(public.contains("https://me.example/@me"), "{public}");
+}

@@ -298,6 +298,28 @@ pub async fn login(
     Ok(res)
 }
 
+/// Opens a new browser session for the owner (the setup page logs the
+/// new owner in this way) and returns the cookie that carries it.
+pub async fn open_session(state: &AppState) -> Result<HeaderValue, PageError> {
+    let token = random_token();
+    let now = now_ms();
+    let record = WebSession {
+        token_hash: token_hash(&token),
+        csrf: random_token(),
+        created_at_ms: now,
+        expires_at_ms: now + SESSION_LIFETIME_MS,
+    };
+    state.store.put_session(&record)?;
+    state.store.flush().await?;
+    Ok(set_cookie(
+        state,
+        SESSION_COOKIE,
+        &token,
+        "/",
+        (SESSION_LIFETIME_MS / 1000) as u64,
+    ))
+}
+
 #[derive(Deserialize)]
 pub struct Empty {}
 

@@ -54,6 +54,7 @@ fn form_page(
             minijinja::context! {
                 token => token, username => username, display_name => display_name,
                 error => error, host => state.urls.host,
+                local_warning => local_warning(state),
             },
         )
         .map_err(PageError::internal)?;
@@ -63,6 +64,11 @@ fn form_page(
         StatusCode::OK
     };
     Ok((status, Html(html)).into_response())
+}
+
+/// The warning about a public URL nobody else can reach, if it is one.
+fn local_warning(state: &AppState) -> Option<String> {
+    setup::public_url_is_local(&state.urls.base).then(|| setup::local_url_warning(&state.urls.base))
 }
 
 pub async fn form(
@@ -99,18 +105,25 @@ pub async fn submit(
         Ok(account) => {
             state.consume_setup_token();
             tracing::info!("owner @{} created through the setup page", account.username);
+            // The owner is logged in at once, and shown what to do next.
+            let cookie = super::session::open_session(&state).await?;
+            let handle = format!("@{}@{}", account.username, state.urls.host);
             let html = state
                 .templates
                 .render(
-                    "message.html",
+                    "setup_done.html",
                     minijinja::context! {
-                        title => "You are set up",
-                        message => format!("You are @{}@{}. Others can now find and follow you.", account.username, state.urls.host),
-                        link => minijinja::context! { href => format!("/@{}", account.username), text => "See your profile" },
+                        handle => handle,
+                        server => state.urls.host,
+                        profile_url => account.url,
+                        local_warning => local_warning(&state),
                     },
                 )
                 .map_err(PageError::internal)?;
-            Ok(Html(html).into_response())
+            let mut res = Html(html).into_response();
+            res.headers_mut()
+                .insert(axum::http::header::SET_COOKIE, cookie);
+            Ok(res)
         }
         Err(OpError::Invalid(msg)) => form_page(
             &state,
