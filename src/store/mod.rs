@@ -116,6 +116,8 @@ pub struct Store {
     /// Seeded from the store at open, so ids never repeat across restarts.
     ids: std::sync::Arc<ids::IdSource>,
     flusher: std::sync::Arc<Flusher>,
+    /// The owner's account id once known (see `owner_account_id`).
+    owner_account: std::sync::Arc<std::sync::OnceLock<u64>>,
 }
 
 /// Flushes run one at a time, and writers that ask while one runs share
@@ -191,6 +193,7 @@ impl Store {
             objects_cache: t("objects_cache")?,
             ids: std::sync::Arc::new(ids),
             flusher: std::sync::Arc::default(),
+            owner_account: std::sync::Arc::default(),
             db,
         };
         meta::migrate(&store)?;
