@@ -251,6 +251,7 @@ fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
 
 fn serve(args: ServeArgs) -> Result<(), CliError> {
     let config = Config::load(&args.data.data_dir, &args.overrides())?;
+    server::limit_malloc_arenas();
     runtime()?.block_on(async {
         let server = Server::bind(&args.data.data_dir, config, KeyGen::Random).await?;
         server.run(server::shutdown_signal()).await?;

@@ -332,7 +332,7 @@ impl Filters {
         if live.is_empty() {
             return Ok(Filters::none());
         }
-        let owner_id = state.store.owner()?.map(|o| o.account_id).unwrap_or(0);
+        let owner_id = state.store.owner_account_id()?.unwrap_or(0);
         Ok(Filters { owner_id, live })
     }
 

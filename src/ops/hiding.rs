@@ -31,7 +31,7 @@ pub fn domain_hidden(state: &AppState, account_id: u64) -> Result<bool> {
 /// Whether a status is about someone hidden: its author or, for a boost,
 /// the booster or the boosted author. The owner's own posts always show.
 pub fn status_hidden(state: &AppState, s: &Status) -> Result<bool> {
-    let owner = state.store.owner()?.map(|o| o.account_id);
+    let owner = state.store.owner_account_id()?;
     let mut authors = vec![s.account_id];
     let inner = s
         .reblog_of_id

@@ -101,7 +101,7 @@ fn alone(state: &AppState, viewer: &Viewer, s: &Status) -> Result<bool> {
 /// Whether `actor` follows the author of `s`. Only the owner's followers
 /// are known here; for a remote author nobody is taken to follow them.
 fn follows_author(state: &AppState, actor: &Account, s: &Status) -> Result<bool> {
-    let owner = state.store.owner()?.map(|o| o.account_id);
+    let owner = state.store.owner_account_id()?;
     if owner != Some(s.account_id) {
         return Ok(false);
     }

@@ -92,6 +92,21 @@ impl Store {
         }
     }
 
+    /// The owner's account id, without decoding the owner's secrets: read
+    /// paths ask it for every status they show. Remembered once found, as
+    /// the owner's account never changes after setup (a password change
+    /// rewrites the record with the same id).
+    pub fn owner_account_id(&self) -> Result<Option<u64>> {
+        if let Some(id) = self.owner_account.get() {
+            return Ok(Some(*id));
+        }
+        let id = self.owner()?.map(|o| o.account_id);
+        if let Some(id) = id {
+            let _ = self.owner_account.set(id);
+        }
+        Ok(id)
+    }
+
     /// Stores the owner and their account in one transaction; refuses when
     /// an owner exists already, so nothing is ever overwritten.
     pub fn create_owner(&self, owner: &Owner, account: &Account) -> Result<()> {

@@ -127,6 +127,8 @@ pub struct Store {
     /// Writes that change several records hold this shared; a whole-store
     /// snapshot (`dump.rs`) holds it alone, so it never sees half of one.
     write_gate: std::sync::Arc<std::sync::RwLock<()>>,
+    /// The owner's account id once known (see `owner_account_id`).
+    owner_account: std::sync::Arc<std::sync::OnceLock<u64>>,
 }
 
 /// Flushes run one at a time, and writers that ask while one runs share
@@ -203,6 +205,7 @@ impl Store {
             ids: std::sync::Arc::new(ids),
             flusher: std::sync::Arc::default(),
             write_gate: std::sync::Arc::default(),
+            owner_account: std::sync::Arc::default(),
             db,
         };
         meta::migrate(&store)?;

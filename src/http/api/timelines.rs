@@ -2,7 +2,7 @@
 //! account's statuses, paged the way Mastodon pages them.
 
 use super::auth::{viewer, Auth};
-use super::entities::status::statuses;
+use super::entities::status::statuses_read;
 use super::paging::{self, paged_at, Links};
 use super::params::Params;
 use super::statuses::parse_id;
@@ -19,6 +19,7 @@ use axum::http::Uri;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
+use std::collections::HashMap;
 
 /// Pins read at most for one request (Mastodon caps pins at 5 per
 /// account; remote servers may send more, so keep a margin).
@@ -114,29 +115,35 @@ impl Filter {
 }
 
 /// One page of the named timelines (more than one for `any[]` tags,
-/// merged), keeping what `filter` accepts.
+/// merged), keeping what `filter` accepts: the statuses themselves, in
+/// page order, so each is read and decoded once per request.
 fn scan(
     state: &AppState,
     names: &[String],
     page: Page,
     filter: &Filter,
-) -> Result<Vec<u64>, ApiError> {
+) -> Result<Vec<Status>, ApiError> {
+    let mut kept: HashMap<u64, Status> = HashMap::new();
     let mut ids = Vec::new();
     for name in names {
-        ids.extend(state.store.timeline_page(name, page, |id| {
+        ids.extend(
             state
                 .store
-                .status(id)
-                .ok()
-                .flatten()
-                .is_some_and(|s| filter.keep(state, &s))
-        })?);
+                .timeline_page(name, page, |id| match state.store.status(id) {
+                    Ok(Some(s)) if filter.keep(state, &s) => {
+                        kept.insert(id, s);
+                        true
+                    }
+                    _ => false,
+                })?,
+        );
     }
-    Ok(if names.len() > 1 {
+    let ids = if names.len() > 1 {
         paging::page_ids(ids, page)
     } else {
         ids
-    })
+    };
+    Ok(ids.into_iter().filter_map(|id| kept.remove(&id)).collect())
 }
 
 /// The page with its `Link` header, whose cursors are the page's own
@@ -145,11 +152,12 @@ fn scan(
 fn respond(
     state: &AppState,
     uri: &Uri,
-    ids: &[u64],
+    found: &[Status],
     filter: &Filter,
 ) -> Result<Response, ApiError> {
-    let body = statuses(state, &filter.viewer, ids, &filter.words)?;
-    Ok(paged_at(state, uri, body, Links::around(ids)))
+    let ids: Vec<u64> = found.iter().map(|s| s.id).collect();
+    let body = statuses_read(state, &filter.viewer, found, &filter.words)?;
+    Ok(paged_at(state, uri, body, Links::around(&ids)))
 }
 
 async fn home(
@@ -161,8 +169,8 @@ async fn home(
     auth.user("read:statuses")?;
     let page = paging::page(&p, paging::STATUSES_LIMIT);
     let filter = Filter::from_params(&state, &p, Viewer::Owner, Context::Home)?;
-    let ids = scan(&state, &[timelines::home()], page, &filter)?;
-    respond(&state, &uri, &ids, &filter)
+    let found = scan(&state, &[timelines::home()], page, &filter)?;
+    respond(&state, &uri, &found, &filter)
 }
 
 async fn public(
@@ -179,8 +187,8 @@ async fn public(
     } else {
         timelines::public()
     };
-    let ids = scan(&state, &[name], page, &filter)?;
-    respond(&state, &uri, &ids, &filter)
+    let found = scan(&state, &[name], page, &filter)?;
+    respond(&state, &uri, &found, &filter)
 }
 
 fn tag_names(p: &Params, key: &str) -> Vec<String> {
@@ -207,8 +215,8 @@ async fn tag(
     let mut names = vec![timelines::tag(hashtag.trim_start_matches('#'))];
     names.extend(tag_names(&p, "any").iter().map(|t| timelines::tag(t)));
     names.dedup();
-    let ids = scan(&state, &names, page, &filter)?;
-    respond(&state, &uri, &ids, &filter)
+    let found = scan(&state, &names, page, &filter)?;
+    respond(&state, &uri, &found, &filter)
 }
 
 /// Lists are managed elsewhere; this reads the timeline they fill. An
@@ -228,8 +236,8 @@ async fn list(
     }
     let page = paging::page(&p, paging::STATUSES_LIMIT);
     let filter = Filter::from_params(&state, &p, Viewer::Owner, Context::Home)?;
-    let ids = scan(&state, &[timelines::list(id)], page, &filter)?;
-    respond(&state, &uri, &ids, &filter)
+    let found = scan(&state, &[timelines::list(id)], page, &filter)?;
+    respond(&state, &uri, &found, &filter)
 }
 
 async fn account(
@@ -251,7 +259,7 @@ async fn account(
     filter.exclude_reblogs = p.bool("exclude_reblogs")?.unwrap_or(false) || filter.only_media;
     filter.all_tags = tag_names(&p, "tagged");
     if p.bool("pinned")?.unwrap_or(false) {
-        let is_owner_account = state.store.owner()?.map(|o| o.account_id) == Some(account.id);
+        let is_owner_account = state.store.owner_account_id()? == Some(account.id);
         let pinned = if is_owner_account {
             let pins = state.store.owner_status_list(
                 StatusRel::Pin,
@@ -260,26 +268,21 @@ async fn account(
                     ..Default::default()
                 },
             )?;
-            let kept: Vec<u64> = pins
+            let kept: Vec<Status> = pins
                 .iter()
-                .map(|(_, sid)| *sid)
-                .filter(|sid| {
-                    state
-                        .store
-                        .status(*sid)
-                        .ok()
-                        .flatten()
-                        .is_some_and(|s| filter.keep(&state, &s))
-                })
+                .filter_map(|(_, sid)| state.store.status(*sid).ok().flatten())
+                .filter(|s| filter.keep(&state, s))
                 .collect();
             // Newest pin first; cursors are status ids, as in Mastodon.
-            let allowed = paging::page_ids(kept.clone(), page);
-            kept.into_iter().filter(|id| allowed.contains(id)).collect()
+            let allowed = paging::page_ids(kept.iter().map(|s| s.id).collect(), page);
+            kept.into_iter()
+                .filter(|s| allowed.contains(&s.id))
+                .collect()
         } else {
             Vec::new()
         };
         return respond(&state, &uri, &pinned, &filter);
     }
-    let ids = scan(&state, &[timelines::account(account.id)], page, &filter)?;
-    respond(&state, &uri, &ids, &filter)
+    let found = scan(&state, &[timelines::account(account.id)], page, &filter)?;
+    respond(&state, &uri, &found, &filter)
 }

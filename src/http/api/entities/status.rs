@@ -234,7 +234,7 @@ fn status_with_quote(
     let author = store
         .account(s.account_id)?
         .ok_or_else(|| StoreError::Decode(format!("status {} has no author", s.id)))?;
-    let owner_id = store.owner()?.map(|o| o.account_id).unwrap_or(0);
+    let owner_id = store.owner_account_id()?.unwrap_or(0);
     let reblog = match s.reblog_of_id {
         Some(id) => match store.status(id)? {
             Some(inner) => Some(Box::new(status_with_quote(
@@ -398,11 +398,24 @@ pub fn statuses(
     ids: &[u64],
     filters: &Filters,
 ) -> Result<Vec<StatusEntity>> {
-    let mut out = Vec::with_capacity(ids.len());
+    let mut found = Vec::with_capacity(ids.len());
     for id in ids {
-        if let Some(s) = state.store.status(*id)? {
-            out.extend(filtered_status(state, viewer, &s, filters)?);
-        }
+        found.extend(state.store.status(*id)?);
+    }
+    statuses_read(state, viewer, &found, filters)
+}
+
+/// `statuses`, for statuses already read from the store (a timeline reads
+/// each once while it fills the page): through the same gate and filters.
+pub fn statuses_read(
+    state: &AppState,
+    viewer: &Viewer,
+    found: &[Status],
+    filters: &Filters,
+) -> Result<Vec<StatusEntity>> {
+    let mut out = Vec::with_capacity(found.len());
+    for s in found {
+        out.extend(filtered_status(state, viewer, s, filters)?);
     }
     Ok(out)
 }
