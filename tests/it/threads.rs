@@ -779,3 +779,80 @@ async fn a_followed_accounts_post_showing_replies_has_them_fetched() {
         Some(stored(&a, &site.url("/busy")).unwrap().id)
     );
 }
+
+/// The value of `name` in a response's `Set-Cookie` headers.
+fn set_cookie(res: &reqwest::Response, name: &str) -> Option<String> {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split(';').next()?.split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+/// Logs the owner in on the web; returns the session cookie.
+async fn web_login(s: &TestServer) -> String {
+    let res = client().get(s.url("/login")).send().await.unwrap();
+    let nonce = set_cookie(&res, "burrow_login").expect("the login form sets its cookie");
+    let res = client()
+        .post(s.url("/login"))
+        .header("cookie", format!("burrow_login={nonce}"))
+        .form(&[
+            ("csrf", nonce.as_str()),
+            ("password", PASSWORD),
+            ("next", "/web/home"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303, "the login was refused");
+    set_cookie(&res, "burrow_session").expect("a session cookie")
+}
+
+/// Stores the post at `path` on `site` in `s`, as if met in a thread.
+async fn met(s: &TestServer, site: &Site, path: &str) -> Status {
+    let doc = burrow::federation::fetch_object(&s.state, &site.url(path))
+        .await
+        .unwrap();
+    burrow::ops::inbound::store_remote_status(&s.state, &doc, 1)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn only_the_owner_opening_a_thread_starts_a_walk() {
+    let a = TestServer::start().await;
+    let site = Site::start().await;
+    let busy = met(&a, &site, "/busy").await;
+    let chain = met(&a, &site, "/chain/0").await;
+
+    // A visitor reads a thread through the API, without a token: nothing
+    // is fetched for them.
+    let res = client()
+        .get(a.url(&format!("/api/v1/statuses/{}/context", busy.id)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+
+    // The owner opens another thread on the web; its walk, filed after
+    // anything the visitors could have filed, is the only one.
+    let session = web_login(&a).await;
+    let res = client()
+        .get(a.url(&format!("/web/statuses/{}", chain.id)))
+        .header("cookie", format!("burrow_session={session}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    walks_reach(&a, 1).await;
+    assert!(stored(&a, &site.url("/chain/1")).is_some());
+    assert_eq!(walks_finished(&a), 1);
+    assert_eq!(
+        site.hits("/busy/reply"),
+        0,
+        "a visitor made the server fetch"
+    );
+}
