@@ -699,6 +699,24 @@ async fn replies_to_the_owner_are_forwarded_unchanged_to_followers_elsewhere() {
         forwarded(&near).is_empty(),
         "nothing goes back to the replier's server"
     );
+
+    // Its Delete follows the same way, judged before the status is gone.
+    let delete = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": near.url("/notes/2#delete"),
+        "type": "Delete",
+        "actor": evil,
+        "object": near.url("/notes/2"),
+    });
+    let (sent_delete, status) = near.send("evil", &a, &delete).await;
+    assert_eq!(status, 202);
+    applied(&a).await;
+    assert!(stored(&a, &near.url("/notes/2")).is_none());
+    eventually("the far follower got the Delete", || {
+        forwarded(&far).len() == 2
+    })
+    .await;
+    assert_eq!(forwarded(&far)[1], sent_delete);
 }
 
 #[tokio::test]
