@@ -789,12 +789,20 @@ async fn a_followed_accounts_post_showing_replies_has_them_fetched() {
         "actor": evil.uri,
         "object": busy,
     });
+    let mut events = a.state.events.subscribe();
     assert_eq!(site.send("evil", &a, &create).await.1, 202);
     walks_reach(&a, 1).await;
     let reply = stored(&a, &site.url("/busy/reply")).expect("the reply was fetched");
-    assert_eq!(
-        reply.in_reply_to_id,
-        Some(stored(&a, &site.url("/busy")).unwrap().id)
+    let parent = stored(&a, &site.url("/busy")).unwrap().id;
+    assert_eq!(reply.in_reply_to_id, Some(parent));
+    // Apps hear of it: the post it answers changed (its reply count).
+    let mut heard = Vec::new();
+    while let Ok(e) = events.try_recv() {
+        heard.push(e);
+    }
+    assert!(
+        heard.contains(&burrow::events::Event::StatusUpdated(parent)),
+        "{heard:?}"
     );
 }
 
