@@ -10,11 +10,12 @@
 //! owner, through the durable delivery queue, never back to the sender's
 //! server, and once per activity id.
 //!
-//! Only what its own actor signed is forwarded (the inbox refuses other
-//! requests, and a forwarded copy is never forwarded again, so forwarding
-//! cannot loop). Receivers do not take the forwarder's word for the
-//! object: a Create whose signer is not its actor is believed only as its
-//! origin serves it (`ops::inbound`, `origin::embedded_trusted`).
+//! Only what its own actor signed is forwarded: a copy another server
+//! forwarded to us is signed by that server, so it is never forwarded
+//! again and forwarding cannot loop. Receivers do not take the
+//! forwarder's word for the object: a Create whose signer is not its
+//! actor is believed only as its origin serves it (`ops::inbound`,
+//! `origin::embedded_trusted`).
 
 use super::origin::id_of;
 use super::outbox;

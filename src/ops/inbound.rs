@@ -1,6 +1,8 @@
 //! What peers do to us: each verified inbound activity becomes one of
 //! these operations. The caller (the inbox worker) has already checked
-//! the signature and that the signer is the activity's actor; who may
+//! the signature and that the signer is the activity's actor (save for a
+//! Create another server forwarded, which is then the forwarder's, whose
+//! word about the object is not taken); who may
 //! speak for which object is asked of `federation::origin`, and the rules
 //! here check the rest (what each verb may change).
 

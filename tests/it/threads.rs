@@ -699,6 +699,24 @@ async fn replies_to_the_owner_are_forwarded_unchanged_to_followers_elsewhere() {
         forwarded(&near).is_empty(),
         "nothing goes back to the replier's server"
     );
+
+    // Its Delete follows the same way, judged before the status is gone.
+    let delete = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": near.url("/notes/2#delete"),
+        "type": "Delete",
+        "actor": evil,
+        "object": near.url("/notes/2"),
+    });
+    let (sent_delete, status) = near.send("evil", &a, &delete).await;
+    assert_eq!(status, 202);
+    applied(&a).await;
+    assert!(stored(&a, &near.url("/notes/2")).is_none());
+    eventually("the far follower got the Delete", || {
+        forwarded(&far).len() == 2
+    })
+    .await;
+    assert_eq!(forwarded(&far)[1], sent_delete);
 }
 
 #[tokio::test]
@@ -771,11 +789,96 @@ async fn a_followed_accounts_post_showing_replies_has_them_fetched() {
         "actor": evil.uri,
         "object": busy,
     });
+    let mut events = a.state.events.subscribe();
     assert_eq!(site.send("evil", &a, &create).await.1, 202);
     walks_reach(&a, 1).await;
     let reply = stored(&a, &site.url("/busy/reply")).expect("the reply was fetched");
+    let parent = stored(&a, &site.url("/busy")).unwrap().id;
+    assert_eq!(reply.in_reply_to_id, Some(parent));
+    // Apps hear of it: the post it answers changed (its reply count).
+    let mut heard = Vec::new();
+    while let Ok(e) = events.try_recv() {
+        heard.push(e);
+    }
+    assert!(
+        heard.contains(&burrow::events::Event::StatusUpdated(parent)),
+        "{heard:?}"
+    );
+}
+
+/// The value of `name` in a response's `Set-Cookie` headers.
+fn set_cookie(res: &reqwest::Response, name: &str) -> Option<String> {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split(';').next()?.split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+/// Logs the owner in on the web; returns the session cookie.
+async fn web_login(s: &TestServer) -> String {
+    let res = client().get(s.url("/login")).send().await.unwrap();
+    let nonce = set_cookie(&res, "burrow_login").expect("the login form sets its cookie");
+    let res = client()
+        .post(s.url("/login"))
+        .header("cookie", format!("burrow_login={nonce}"))
+        .form(&[
+            ("csrf", nonce.as_str()),
+            ("password", PASSWORD),
+            ("next", "/web/home"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303, "the login was refused");
+    set_cookie(&res, "burrow_session").expect("a session cookie")
+}
+
+/// Stores the post at `path` on `site` in `s`, as if met in a thread.
+async fn met(s: &TestServer, site: &Site, path: &str) -> Status {
+    let doc = burrow::federation::fetch_object(&s.state, &site.url(path))
+        .await
+        .unwrap();
+    burrow::ops::inbound::store_remote_status(&s.state, &doc, 1)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn only_the_owner_opening_a_thread_starts_a_walk() {
+    let a = TestServer::start().await;
+    let site = Site::start().await;
+    let busy = met(&a, &site, "/busy").await;
+    let chain = met(&a, &site, "/chain/0").await;
+
+    // A visitor reads a thread through the API, without a token: nothing
+    // is fetched for them.
+    let res = client()
+        .get(a.url(&format!("/api/v1/statuses/{}/context", busy.id)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+
+    // The owner opens another thread on the web; its walk, filed after
+    // anything the visitors could have filed, is the only one.
+    let session = web_login(&a).await;
+    let res = client()
+        .get(a.url(&format!("/web/statuses/{}", chain.id)))
+        .header("cookie", format!("burrow_session={session}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    walks_reach(&a, 1).await;
+    assert!(stored(&a, &site.url("/chain/1")).is_some());
+    assert_eq!(walks_finished(&a), 1);
     assert_eq!(
-        reply.in_reply_to_id,
-        Some(stored(&a, &site.url("/busy")).unwrap().id)
+        site.hits("/busy/reply"),
+        0,
+        "a visitor made the server fetch"
     );
 }
