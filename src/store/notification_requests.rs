@@ -318,6 +318,12 @@ mod tests {
         );
         let r7 = s.notification_request_from(7).unwrap().unwrap();
         assert_eq!((r7.notifications_count, r7.last_status_id), (2, Some(20)));
+        // An undone follow takes its waiting notification with it.
+        s.transact(|tx| tx.unnotify("follow", 8, Some(30))).unwrap();
+        assert!(s.held_notifications(8).unwrap().is_empty());
+        let r8 = s.notification_request_from(8).unwrap().unwrap();
+        assert_eq!(r8.notifications_count, 0);
+        assert!(!held(&s, 6, 8, "follow"));
         assert!(s.notification(1).unwrap().is_none(), "not in the list");
 
         let moved = s.accept_notification_request(&r7).unwrap();
@@ -332,7 +338,7 @@ mod tests {
         assert!(!s.notifications_allowed_from(8).unwrap());
         assert!(s.notification_requests().unwrap().is_empty());
         // Dismissed, the same follow can wait again.
-        assert!(!held(&s, 5, 8, "follow"));
+        assert!(!held_about(&s, 5, 8, "follow", 60));
         assert_eq!(s.held_notifications(8).unwrap().len(), 1);
     }
 
