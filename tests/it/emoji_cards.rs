@@ -419,7 +419,7 @@ async fn a_link_in_a_post_gets_a_card_from_its_page_shared_and_pruned() {
     // The owner's page shows the card under the post.
     let html = owner_page(&a, &format!("/web/statuses/{}", first.id)).await;
     assert!(
-        html.contains(&format!("<a class=\"card\" href=\"{link}\"")),
+        html.contains(&format!("<a class=\"preview\" href=\"{link}\"")),
         "{html}"
     );
     assert!(html.contains("<b>A good story</b>"), "{html}");
