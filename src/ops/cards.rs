@@ -50,7 +50,13 @@ pub const HOST_INTERVAL_MS: i64 = 10_000;
 /// (a peer naming many hosts only spends its own burst).
 pub const MAX_HOSTS_TRACKED: usize = 1_024;
 
-/// Per-host pace of page fetches (a token bucket kept as the time its
+/// Set in a job's stored byte (beside its attempts) once its fetch time
+/// was reserved in its host's pace: when it comes due it fetches without
+/// asking again, so a thousand links to one site are each moved once,
+/// not at every turn of the site.
+const PACED: u8 = 0x80;
+
+/// Per-host pace of page fetches (a token bucket kept as the time the
 /// next fetch would be on pace), in memory: a restart forgets it, which
 /// costs at most one burst per host.
 #[derive(Default)]
@@ -59,19 +65,21 @@ pub struct HostPace {
 }
 
 impl HostPace {
-    /// Takes a fetch for `host` at `now`, or says when one is allowed.
+    /// Reserves a fetch for `host`: `Ok` to fetch now, or the later time
+    /// reserved for it.
     pub fn take(&mut self, host: &str, now: i64) -> Result<(), i64> {
         if self.next_ms.len() >= MAX_HOSTS_TRACKED && !self.next_ms.contains_key(host) {
             self.next_ms.clear();
         }
         let next = self.next_ms.get(host).copied().unwrap_or(now).max(now);
-        let allowed_at = next - (HOST_BURST - 1) * HOST_INTERVAL_MS;
-        if allowed_at > now {
-            return Err(allowed_at);
-        }
+        let slot = next - (HOST_BURST - 1) * HOST_INTERVAL_MS;
         self.next_ms
             .insert(host.to_string(), next + HOST_INTERVAL_MS);
-        Ok(())
+        if slot > now {
+            Err(slot)
+        } else {
+            Ok(())
+        }
     }
 }
 
@@ -156,11 +164,14 @@ pub async fn handle(state: &AppState, pace: &mut HostPace, j: CardJob) -> OpResu
         return finish(state, j, None).await;
     }
     let now = now_ms();
-    if let Err(ready_ms) = pace.take(&host, now) {
-        state
-            .store
-            .transact(|tx| tx.retry_card_job(j, ready_ms, j.attempts))?;
-        return Ok(());
+    let attempts = j.attempts & !PACED;
+    if j.attempts & PACED == 0 {
+        if let Err(slot_ms) = pace.take(&host, now) {
+            state
+                .store
+                .transact(|tx| tx.retry_card_job(j, slot_ms, attempts | PACED))?;
+            return Ok(());
+        }
     }
     match state.fetcher.fetch_html(&link, MAX_PAGE_BYTES).await {
         Ok(page) => {
@@ -177,12 +188,13 @@ pub async fn handle(state: &AppState, pace: &mut HostPace, j: CardJob) -> OpResu
                 None => finish(state, j, None).await,
             }
         }
-        Err(e) if transient::is_transient(&e) && j.attempts + 1 < MAX_ATTEMPTS => {
-            let backoff = FIRST_RETRY_MS.saturating_mul(1 << j.attempts);
+        Err(e) if transient::is_transient(&e) && attempts + 1 < MAX_ATTEMPTS => {
+            let backoff = FIRST_RETRY_MS.saturating_mul(1 << attempts);
             tracing::info!("no card for {link} yet: {e}");
+            // A retry asks the host's pace again.
             state
                 .store
-                .transact(|tx| tx.retry_card_job(j, now + backoff, j.attempts + 1))?;
+                .transact(|tx| tx.retry_card_job(j, now + backoff, attempts + 1))?;
             Ok(())
         }
         Err(e) => {
@@ -238,14 +250,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_host_gets_its_burst_then_its_pace() {
+    fn a_host_gets_its_burst_then_one_slot_each_at_its_pace() {
         let mut pace = HostPace::default();
         for _ in 0..HOST_BURST {
             assert_eq!(pace.take("a.example", 1_000), Ok(()));
         }
-        let ready = pace.take("a.example", 1_000).unwrap_err();
-        assert_eq!(ready, 1_000 + HOST_INTERVAL_MS);
+        for n in 1..=3 {
+            assert_eq!(
+                pace.take("a.example", 1_000),
+                Err(1_000 + n * HOST_INTERVAL_MS)
+            );
+        }
         assert_eq!(pace.take("b.example", 1_000), Ok(()));
-        assert_eq!(pace.take("a.example", ready), Ok(()));
+        // Once the reserved slots have passed, the host is free again.
+        assert_eq!(
+            pace.take("a.example", 1_000 + 10 * HOST_INTERVAL_MS),
+            Ok(())
+        );
     }
 }

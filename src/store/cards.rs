@@ -50,7 +50,8 @@ pub struct Card {
 pub struct CardJob {
     pub due_ms: i64,
     pub status_id: u64,
-    /// Passing failures so far.
+    /// The byte stored with the job: passing failures so far, and what
+    /// else the card worker marks in it (`ops::cards`).
     pub attempts: u8,
 }
 

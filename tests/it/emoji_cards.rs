@@ -419,7 +419,7 @@ async fn a_link_in_a_post_gets_a_card_from_its_page_shared_and_pruned() {
     // The owner's page shows the card under the post.
     let html = owner_page(&a, &format!("/web/statuses/{}", first.id)).await;
     assert!(
-        html.contains(&format!("<a class=\"card\" href=\"{link}\"")),
+        html.contains(&format!("<a class=\"preview\" href=\"{link}\"")),
         "{html}"
     );
     assert!(html.contains("<b>A good story</b>"), "{html}");
@@ -614,4 +614,69 @@ async fn links_to_blocked_servers_are_not_fetched() {
     cards_settled(&a).await;
     assert_eq!(peer.hits("good"), 0);
     assert!(api.json(&format!("/api/v1/statuses/{}", s.id)).await["card"].is_null());
+}
+
+#[tokio::test]
+async fn a_card_waiting_for_its_host_is_made_after_a_restart() {
+    let a = TestServer::start().await;
+    let peer = start_peer().await;
+    let burst = burrow::ops::cards::HOST_BURST as usize;
+    // One link more than the host's burst: the last waits its turn.
+    let mut ids = Vec::new();
+    for n in 0..=burst {
+        let s = statuses::post(
+            &a.state,
+            statuses::NewStatus {
+                text: format!("part {n}: {}?n={n}", peer.page("good")),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        ids.push(s.id);
+    }
+    eventually("the host's burst is spent and one card waits", || {
+        peer.hits("good") == burst
+            && a.state
+                .store
+                .next_card_job()
+                .unwrap()
+                .is_some_and(|j| j.due_ms > 0)
+    })
+    .await;
+    let last = *ids.last().unwrap();
+    assert!(a
+        .state
+        .store
+        .status(last)
+        .unwrap()
+        .unwrap()
+        .card_url
+        .is_none());
+
+    let dir = a.stop().await;
+    let a = TestServer::start_in(dir, TestOptions::default()).await;
+    let mut waited = Duration::ZERO;
+    while a
+        .state
+        .store
+        .status(last)
+        .unwrap()
+        .unwrap()
+        .card_url
+        .is_none()
+    {
+        assert!(
+            waited < Duration::from_secs(60),
+            "the waiting card never came"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        waited += Duration::from_millis(100);
+    }
+    assert_eq!(peer.hits("good"), burst + 1);
+    let card = a
+        .state
+        .store
+        .card(&format!("{}?n={burst}", peer.page("good")));
+    assert_eq!(card.unwrap().unwrap().title, "A good story");
 }
