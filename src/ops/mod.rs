@@ -136,6 +136,7 @@ pub mod account_notes;
 pub mod authorized_apps;
 pub mod conversations;
 pub mod domain_blocks;
+pub mod endorsements;
 pub mod featured_tags;
 pub mod filters;
 pub mod lists;

@@ -28,6 +28,7 @@ pub mod account_notes;
 pub mod account_search;
 pub mod conversations;
 pub mod domain_blocks;
+pub mod endorsements;
 pub mod featured_tags;
 pub mod filters;
 pub mod lists;

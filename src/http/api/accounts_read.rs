@@ -36,6 +36,7 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/accounts/familiar_followers",
             get(familiar_followers),
         )
+        .route("/api/v1/accounts", get(many))
         .route("/api/v1/accounts/{id}", get(show))
         .route("/api/v1/accounts/{id}/followers", get(followers))
         .route("/api/v1/accounts/{id}/following", get(following))
@@ -88,6 +89,24 @@ pub fn relation_list(
     let ids: Vec<u64> = rows.iter().map(|(rid, _)| *rid).collect();
     let link = paging::list_link_header(state, path, p, &ids, page.limit);
     Ok(paging::paged(out, link))
+}
+
+/// `GET /api/v1/accounts?id[]=…`: the accounts known among the ids, in
+/// the order asked, unknown ones left out (Mastodon 4.3); at most a
+/// page of them.
+async fn many(
+    State(state): State<AppState>,
+    auth: Option<Auth>,
+    p: Params,
+) -> Result<Json<Vec<AccountEntity>>, ApiError> {
+    check_optional(&auth, "read:accounts")?;
+    let mut out = Vec::new();
+    for id in ids_param(&p).into_iter().take(ACCOUNTS_LIMIT) {
+        if let Some(a) = state.store.account(id)? {
+            out.push(account(&a, &state.urls));
+        }
+    }
+    Ok(Json(out))
 }
 
 /// Followers and following are known for the owner only; for anyone
