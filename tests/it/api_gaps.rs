@@ -368,3 +368,71 @@ async fn instance_documents_userinfo_and_suggestions() {
         json!({})
     );
 }
+
+#[tokio::test]
+async fn indexable_and_hidden_collections_are_saved_federated_and_kept_from_others() {
+    let (a, b) = pair().await;
+    follow_accepted(&b, &format!("alice@{}", a.host)).await;
+    let api = Api {
+        s: &a,
+        token: token(&a, "read write").await,
+    };
+    let owner = a.state.store.owner_account().unwrap().unwrap();
+    let followers_api = format!("/api/v1/accounts/{}/followers", owner.id);
+    let anon_list = || async {
+        client()
+            .get(a.url(&followers_api))
+            .send()
+            .await
+            .unwrap()
+            .json::<Value>()
+            .await
+            .unwrap()
+    };
+    assert_eq!(anon_list().await.as_array().unwrap().len(), 1);
+
+    let me = ok(api
+        .put_json(
+            "/api/v1/accounts/update_credentials",
+            json!({"indexable": false, "hide_collections": true, "discoverable": false}),
+        )
+        .await)
+    .await;
+    for v in [&me, &me["source"]] {
+        assert_eq!(v["indexable"], false, "{v}");
+        assert_eq!(v["hide_collections"], true, "{v}");
+        assert_eq!(v["discoverable"], false, "{v}");
+    }
+    let again = api.json("/api/v1/accounts/verify_credentials").await;
+    assert_eq!(again["hide_collections"], true);
+    assert_eq!(again["source"]["indexable"], false);
+    let actor = get_ap(&owner.uri).await;
+    assert_eq!(actor["indexable"], false);
+    assert_eq!(actor["discoverable"], false);
+
+    // Others get the count only; a page is refused.
+    let followers = get_ap(&owner.followers_url).await;
+    assert_eq!(followers["totalItems"], 1);
+    assert!(followers.get("first").is_none(), "{followers}");
+    let page = client()
+        .get(format!("{}?page=1", owner.followers_url))
+        .header("accept", AP_ACCEPT)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 403);
+    assert!(get_ap(&owner.following_url).await.get("first").is_none());
+    assert_eq!(anon_list().await, json!([]));
+    // The owner still sees their own.
+    assert_eq!(api.json(&followers_api).await.as_array().unwrap().len(), 1);
+
+    ok(api
+        .put_json(
+            "/api/v1/accounts/update_credentials",
+            json!({"hide_collections": false}),
+        )
+        .await)
+    .await;
+    assert_eq!(anon_list().await.as_array().unwrap().len(), 1);
+    assert!(get_ap(&owner.followers_url).await.get("first").is_some());
+}

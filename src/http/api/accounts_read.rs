@@ -109,6 +109,12 @@ async fn many(
     Ok(Json(out))
 }
 
+/// Whether the owner's `hide_collections` keeps their followers and
+/// following from whoever asks: everyone but the owner themself.
+fn hidden_from(auth: &Option<Auth>, a: &Account) -> bool {
+    a.hide_collections && !auth.as_ref().is_some_and(|t| t.account_id() == Some(a.id))
+}
+
 /// Followers and following are known for the owner only; for anyone
 /// else Burrow shows what it knows, which is nobody.
 async fn followers(
@@ -119,7 +125,7 @@ async fn followers(
 ) -> Result<Response, ApiError> {
     check_optional(&auth, "read:accounts")?;
     let a = known_account(&state, &id)?;
-    if !a.is_local() {
+    if !a.is_local() || hidden_from(&auth, &a) {
         return Ok(Json(Vec::<AccountEntity>::new()).into_response());
     }
     let path = format!("/api/v1/accounts/{}/followers", a.id);
@@ -134,7 +140,7 @@ async fn following(
 ) -> Result<Response, ApiError> {
     check_optional(&auth, "read:accounts")?;
     let a = known_account(&state, &id)?;
-    if !a.is_local() {
+    if !a.is_local() || hidden_from(&auth, &a) {
         return Ok(Json(Vec::<AccountEntity>::new()).into_response());
     }
     let path = format!("/api/v1/accounts/{}/following", a.id);
