@@ -243,12 +243,60 @@ pub async fn delete_keyword(state: &AppState, id: u64) -> OpResult<()> {
     .map(|_| ())
 }
 
+/// Most statuses one filter names (a bound on the record's size).
+pub const MAX_STATUSES_PER_FILTER: usize = 1_000;
+
+/// The filter holding the filter status `id`, if any.
+pub fn filter_of_status(state: &AppState, id: u64) -> OpResult<Option<Filter>> {
+    Ok(state
+        .store
+        .filters()?
+        .into_iter()
+        .find(|f| f.statuses.iter().any(|s| s.id == id)))
+}
+
+/// Names a status in a filter (`POST /api/v2/filters/:id/statuses`).
+pub async fn add_status(
+    state: &AppState,
+    filter_id: u64,
+    status_id: u64,
+) -> OpResult<crate::store::filters::FilterStatus> {
+    let old = state.store.filter(filter_id)?.ok_or_else(not_found)?;
+    if state.store.status(status_id)?.is_none() {
+        return Err(not_found());
+    }
+    if old.statuses.iter().any(|s| s.status_id == status_id) {
+        return Err(invalid("Status has already been taken"));
+    }
+    if old.statuses.len() >= MAX_STATUSES_PER_FILTER {
+        return Err(invalid(format!(
+            "a filter names at most {MAX_STATUSES_PER_FILTER} statuses"
+        )));
+    }
+    let fs = crate::store::filters::FilterStatus {
+        id: state.store.next_id(),
+        status_id,
+    };
+    let mut f = old.clone();
+    f.statuses.push(fs.clone());
+    save(state, &f, Some(&old)).await?;
+    Ok(fs)
+}
+
+/// Takes a status out of its filter.
+pub async fn remove_status(state: &AppState, id: u64) -> OpResult<()> {
+    let old = filter_of_status(state, id)?.ok_or_else(not_found)?;
+    let mut f = old.clone();
+    f.statuses.retain(|s| s.id != id);
+    save(state, &f, Some(&old)).await
+}
+
 /// One filter that matched a status, and why.
 #[derive(Clone, Debug)]
 pub struct FilterResult {
     pub filter: Filter,
     pub keyword_matches: Vec<String>,
-    /// Status-specific filters are not kept (yet): always empty.
+    /// The status's id when the filter names it.
     pub status_matches: Vec<String>,
 }
 
@@ -370,10 +418,17 @@ impl Filters {
                     .filter(|(k, whole, _)| keyword_matches(&text, k, *whole))
                     .map(|(_, _, written)| written.clone())
                     .collect();
-                (!hits.is_empty()).then(|| FilterResult {
+                let named: Vec<String> = l
+                    .filter
+                    .statuses
+                    .iter()
+                    .filter(|f| f.status_id == s.id)
+                    .map(|f| f.status_id.to_string())
+                    .collect();
+                (!hits.is_empty() || !named.is_empty()).then(|| FilterResult {
                     filter: l.filter.clone(),
                     keyword_matches: hits,
-                    status_matches: Vec::new(),
+                    status_matches: named,
                 })
             })
             .collect()

@@ -145,6 +145,7 @@ pub mod authorized_apps;
 pub mod cards;
 pub mod conversations;
 pub mod domain_blocks;
+pub mod endorsements;
 pub mod featured_tags;
 pub mod filters;
 pub mod lists;

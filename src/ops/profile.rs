@@ -26,6 +26,10 @@ pub struct ProfileUpdate {
     pub locked: Option<bool>,
     pub bot: Option<bool>,
     pub discoverable: Option<bool>,
+    /// Public posts may be found by full-text search elsewhere.
+    pub indexable: Option<bool>,
+    /// Hide followers and following from others.
+    pub hide_collections: Option<bool>,
     /// Replaces all fields; pairs with empty name and value are dropped.
     pub fields: Option<Vec<FieldSource>>,
     pub privacy: Option<String>,
@@ -84,6 +88,12 @@ pub(super) fn apply(
     }
     if let Some(v) = update.discoverable {
         account.discoverable = v;
+    }
+    if let Some(v) = update.indexable {
+        account.indexable = v;
+    }
+    if let Some(v) = update.hide_collections {
+        account.hide_collections = v;
     }
     if let Some(fields) = update.fields {
         let fields: Vec<FieldSource> = fields

@@ -40,6 +40,9 @@ pub struct Account {
     pub bot: bool,
     pub discoverable: bool,
     pub indexable: bool,
+    /// The owner's followers and following are not shown to others
+    /// (Mastodon's `hide_collections`).
+    pub hide_collections: bool,
     pub created_at_ms: i64,
     pub inbox: String,
     pub shared_inbox: String,

@@ -18,6 +18,14 @@ pub struct Keyword {
     pub whole_word: bool,
 }
 
+/// One status a filter names on its own (Mastodon's `FilterStatus`).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct FilterStatus {
+    pub id: u64,
+    pub status_id: u64,
+}
+
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 #[serde(default)]
 pub struct Filter {
@@ -29,6 +37,8 @@ pub struct Filter {
     pub action: String,
     pub expires_at_ms: Option<i64>,
     pub keywords: Vec<Keyword>,
+    /// Statuses it hides or warns about whatever their words.
+    pub statuses: Vec<FilterStatus>,
 }
 
 impl Filter {

@@ -31,6 +31,7 @@ pub mod conversations;
 pub mod domain_blocks;
 pub mod dump;
 pub mod emojis;
+pub mod endorsements;
 pub mod featured_tags;
 pub mod filters;
 pub mod lists;

@@ -116,6 +116,7 @@ async fn warn_filters_mark_hide_filters_remove_in_their_contexts() {
                         keyword: "stale".into(),
                         whole_word: true,
                     }],
+                    ..Default::default()
                 },
                 None,
             )

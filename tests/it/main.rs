@@ -11,6 +11,7 @@ mod api_accounts;
 mod api_accounts_rel;
 mod api_conversations;
 mod api_filters_applied;
+mod api_gaps;
 mod api_instance;
 mod api_lists_filters;
 mod api_media;

@@ -155,6 +155,18 @@ pub async fn outbox(
     }))
 }
 
+/// With `hide_collections`, followers and following answer their count
+/// and nothing more, and a page is refused, as Mastodon does.
+fn hidden(id: &str, total: u64, q: &PageQuery) -> Result<Response, ApiError> {
+    if q.number().is_some() {
+        return Err(ApiError::new(
+            axum::http::StatusCode::FORBIDDEN,
+            "This account hides whom it follows and who follows it",
+        ));
+    }
+    Ok(super::activity_json(collection::summary(id, total, None)))
+}
+
 pub async fn followers(
     State(state): State<AppState>,
     Path(name): Path<String>,
@@ -162,6 +174,9 @@ pub async fn followers(
     _fetch: SignedFetch,
 ) -> Result<Response, ApiError> {
     let a = owner(&state, &name)?;
+    if a.hide_collections {
+        return hidden(&a.followers_url, a.followers_count, &q);
+    }
     Ok(paged(
         &a.followers_url,
         a.followers_count,
@@ -177,6 +192,9 @@ pub async fn following(
     _fetch: SignedFetch,
 ) -> Result<Response, ApiError> {
     let a = owner(&state, &name)?;
+    if a.hide_collections {
+        return hidden(&a.following_url, a.following_count, &q);
+    }
     Ok(paged(
         &a.following_url,
         a.following_count,

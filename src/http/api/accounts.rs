@@ -88,6 +88,8 @@ pub async fn update_credentials(
         locked: p.bool("locked")?,
         bot: p.bool("bot")?,
         discoverable: p.bool("discoverable")?,
+        indexable: p.bool("indexable")?,
+        hide_collections: p.bool("hide_collections")?,
         fields,
         privacy: p.nested_str("source", "privacy"),
         sensitive: p.nested_bool("source", "sensitive")?,

@@ -36,6 +36,7 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/accounts/familiar_followers",
             get(familiar_followers),
         )
+        .route("/api/v1/accounts", get(many))
         .route("/api/v1/accounts/{id}", get(show))
         .route("/api/v1/accounts/{id}/followers", get(followers))
         .route("/api/v1/accounts/{id}/following", get(following))
@@ -90,6 +91,30 @@ pub fn relation_list(
     Ok(paging::paged(out, link))
 }
 
+/// `GET /api/v1/accounts?id[]=…`: the accounts known among the ids, in
+/// the order asked, unknown ones left out (Mastodon 4.3); at most a
+/// page of them.
+async fn many(
+    State(state): State<AppState>,
+    auth: Option<Auth>,
+    p: Params,
+) -> Result<Json<Vec<AccountEntity>>, ApiError> {
+    check_optional(&auth, "read:accounts")?;
+    let mut out = Vec::new();
+    for id in ids_param(&p).into_iter().take(ACCOUNTS_LIMIT) {
+        if let Some(a) = state.store.account(id)? {
+            out.push(account(&a, &state.urls));
+        }
+    }
+    Ok(Json(out))
+}
+
+/// Whether the owner's `hide_collections` keeps their followers and
+/// following from whoever asks: everyone but the owner themself.
+fn hidden_from(auth: &Option<Auth>, a: &Account) -> bool {
+    a.hide_collections && !auth.as_ref().is_some_and(|t| t.account_id() == Some(a.id))
+}
+
 /// Followers and following are known for the owner only; for anyone
 /// else Burrow shows what it knows, which is nobody.
 async fn followers(
@@ -100,7 +125,7 @@ async fn followers(
 ) -> Result<Response, ApiError> {
     check_optional(&auth, "read:accounts")?;
     let a = known_account(&state, &id)?;
-    if !a.is_local() {
+    if !a.is_local() || hidden_from(&auth, &a) {
         return Ok(Json(Vec::<AccountEntity>::new()).into_response());
     }
     let path = format!("/api/v1/accounts/{}/followers", a.id);
@@ -115,7 +140,7 @@ async fn following(
 ) -> Result<Response, ApiError> {
     check_optional(&auth, "read:accounts")?;
     let a = known_account(&state, &id)?;
-    if !a.is_local() {
+    if !a.is_local() || hidden_from(&auth, &a) {
         return Ok(Json(Vec::<AccountEntity>::new()).into_response());
     }
     let path = format!("/api/v1/accounts/{}/following", a.id);

@@ -2,6 +2,7 @@
 //! read side of v1 (`/api/v1/filters`, one phrase per keyword).
 
 use super::auth::Auth;
+use super::entities::filter::filter_status;
 use super::entities::filter::V1FilterEntity;
 use super::entities::filter::{filter, keyword, v1_filters, FilterEntity, KeywordEntity};
 use super::paging;
@@ -28,7 +29,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             "/api/v2/filters/statuses/{id}",
-            get(no_status_filter).delete(no_status_filter_removed),
+            get(show_status).delete(destroy_status),
         )
         .route(
             "/api/v2/filters/{id}",
@@ -38,9 +39,15 @@ pub fn routes() -> Router<AppState> {
             "/api/v2/filters/{id}/keywords",
             get(keywords).post(add_keyword),
         )
-        .route("/api/v2/filters/{id}/statuses", get(statuses))
-        .route("/api/v1/filters", get(v1_index))
-        .route("/api/v1/filters/{id}", get(v1_show))
+        .route(
+            "/api/v2/filters/{id}/statuses",
+            get(statuses).post(add_status),
+        )
+        .route("/api/v1/filters", get(v1_index).post(v1_create))
+        .route(
+            "/api/v1/filters/{id}",
+            get(v1_show).put(v1_update).delete(v1_destroy),
+        )
 }
 
 fn not_found() -> ApiError {
@@ -219,27 +226,63 @@ async fn destroy_keyword(
     Ok(paging::empty_object())
 }
 
-/// Filtering single statuses is not kept: every filter has none.
 async fn statuses(
     State(state): State<AppState>,
     auth: Auth,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<Value>>, ApiError> {
     auth.user("read:filters")?;
-    find(&state, &id)?;
-    Ok(Json(Vec::new()))
+    let f = find(&state, &id)?;
+    Ok(Json(f.statuses.iter().map(filter_status).collect()))
 }
 
-async fn no_status_filter(auth: Auth) -> Result<Response, ApiError> {
+async fn add_status(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    p: Params,
+) -> Result<Json<Value>, ApiError> {
+    auth.user("write:filters")?;
+    let f = find(&state, &id)?;
+    let raw = p.str("status_id").unwrap_or_default();
+    let status_id = raw
+        .trim()
+        .parse::<u64>()
+        .map_err(|_| ApiError::not_found("Record not found"))?;
+    let fs = filters::add_status(&state, f.id, status_id).await?;
+    Ok(Json(filter_status(&fs)))
+}
+
+fn status_filter(state: &AppState, raw: &str) -> Result<Value, ApiError> {
+    let id = path_id(raw)?;
+    let f = filters::filter_of_status(state, id)?.ok_or_else(not_found)?;
+    f.statuses
+        .iter()
+        .find(|s| s.id == id)
+        .map(filter_status)
+        .ok_or_else(not_found)
+}
+
+async fn show_status(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     auth.user("read:filters")?;
-    Err(not_found())
+    Ok(Json(status_filter(&state, &id)?))
 }
 
 /// Removing needs the write scope, as Mastodon checks it before looking:
 /// a read-only token is told 403 (it may never do this), not 404.
-async fn no_status_filter_removed(auth: Auth) -> Result<Response, ApiError> {
+async fn destroy_status(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     auth.user("write:filters")?;
-    Err(not_found())
+    status_filter(&state, &id)?;
+    filters::remove_status(&state, path_id(&id)?).await?;
+    Ok(paging::empty_object())
 }
 
 async fn v1_index(
@@ -265,4 +308,82 @@ async fn v1_show(
         .find(|v| v.id == id.to_string())
         .map(Json)
         .ok_or_else(not_found)
+}
+
+/// What a v1 write asks: one phrase, its contexts, whether it hides
+/// (`irreversible`) or warns, whole-word matching and an expiry.
+fn v1_input(p: &Params, keyword_id: Option<u64>) -> Result<FilterInput, ApiError> {
+    let phrase = p.str("phrase");
+    Ok(FilterInput {
+        title: phrase.clone(),
+        context: p.has("context").then(|| p.list("context")),
+        action: p
+            .bool("irreversible")?
+            .map(|hide| if hide { "hide" } else { "warn" }.to_string()),
+        expires_in: expires_in(p)?,
+        keywords: vec![KeywordChange {
+            id: keyword_id,
+            keyword: phrase,
+            whole_word: p.bool("whole_word")?,
+            destroy: false,
+        }],
+    })
+}
+
+/// The v1 view of the filter holding keyword `id`.
+fn v1_of(f: &Filter, id: u64) -> Result<Json<V1FilterEntity>, ApiError> {
+    v1_filters(f)
+        .into_iter()
+        .find(|v| v.id == id.to_string())
+        .map(Json)
+        .ok_or_else(not_found)
+}
+
+/// A v1 filter is a v2 filter titled by its one keyword.
+async fn v1_create(
+    State(state): State<AppState>,
+    auth: Auth,
+    p: Params,
+) -> Result<Json<V1FilterEntity>, ApiError> {
+    auth.user("write:filters")?;
+    let mut input = v1_input(&p, None)?;
+    if input.action.is_none() {
+        input.action = Some("warn".into());
+    }
+    let f = filters::create(&state, input).await?;
+    let id = f.keywords.first().map(|k| k.id).ok_or_else(not_found)?;
+    v1_of(&f, id)
+}
+
+async fn v1_update(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    p: Params,
+) -> Result<Json<V1FilterEntity>, ApiError> {
+    auth.user("write:filters")?;
+    let (f, id) = keyword_id(&state, &id)?;
+    if f.keywords.len() > 1 {
+        return Err(ApiError::unprocessable(
+            "this filter has several keywords; change it through /api/v2/filters",
+        ));
+    }
+    let f = filters::update(&state, f.id, v1_input(&p, Some(id))?).await?;
+    v1_of(&f, id)
+}
+
+/// Removes the keyword; a filter left with nothing to match goes too.
+async fn v1_destroy(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    auth.user("write:filters")?;
+    let (f, id) = keyword_id(&state, &id)?;
+    if f.keywords.len() == 1 && f.statuses.is_empty() {
+        filters::delete(&state, f.id).await?;
+    } else {
+        filters::delete_keyword(&state, id).await?;
+    }
+    Ok(paging::empty_object())
 }

@@ -1,7 +1,6 @@
 //! The small endpoints apps call at start-up or from side screens:
 //! preferences, hashtags and followed tags, and the features Burrow does
-//! not have (trends, announcements, suggestions,
-//! endorsements), answered with the empty shapes Mastodon
+//! not have (trends, announcements, suggestions), answered with the empty shapes Mastodon
 //! uses so apps show an empty screen instead of an error.
 
 use super::auth::Auth;
@@ -13,7 +12,7 @@ use crate::ops::tags;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
@@ -33,8 +32,8 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/announcements/{id}/dismiss",
             post(dismiss_announcement),
         )
-        .route("/api/v1/endorsements", get(endorsements))
         .route("/api/v1/suggestions", get(suggestions))
+        .route("/api/v1/suggestions/{id}", delete(dismiss_suggestion))
         .route("/api/v2/suggestions", get(suggestions))
 }
 
@@ -118,9 +117,10 @@ async fn dismiss_announcement(auth: Auth) -> Result<Json<Value>, ApiError> {
     Err(ApiError::not_found("Record not found"))
 }
 
-async fn endorsements(auth: Auth) -> Result<Json<Vec<Value>>, ApiError> {
-    auth.user("read:accounts")?;
-    Ok(Json(Vec::new()))
+/// Nothing is suggested, so dismissing succeeds with nothing to do.
+async fn dismiss_suggestion(auth: Auth) -> Result<Json<Value>, ApiError> {
+    auth.user("read")?;
+    Ok(Json(json!({})))
 }
 
 async fn suggestions(auth: Auth) -> Result<Json<Vec<Value>>, ApiError> {

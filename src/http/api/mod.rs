@@ -8,6 +8,8 @@ pub mod bookmarks;
 pub mod entities;
 pub mod grouped_notifications;
 pub mod instance;
+pub mod instance_extras;
+pub mod link_timeline;
 pub mod markers;
 pub mod notification_policy;
 pub mod notification_requests;
@@ -22,6 +24,7 @@ pub mod account_actions;
 pub mod accounts_read;
 pub mod blocks;
 pub mod conversations;
+pub mod endorsements;
 pub mod featured_tags;
 pub mod filters;
 pub mod follow_requests;
@@ -35,6 +38,7 @@ pub mod quotes;
 pub mod search;
 pub mod statuses;
 pub mod timelines;
+pub mod userinfo;
 
 use crate::http::error::ApiError;
 use crate::state::AppState;
@@ -104,6 +108,10 @@ pub fn routes() -> Router<AppState> {
         .merge(streaming::routes())
         .merge(scheduled_statuses::routes())
         .merge(reports::routes())
+        .merge(endorsements::routes())
+        .merge(instance_extras::routes())
+        .merge(userinfo::routes())
+        .merge(link_timeline::routes())
         .route("/api/{*rest}", any(unknown_endpoint))
         // Browser-based apps (Elk, Phanpy) call the API from their own origin.
         .layer(CorsLayer::permissive())

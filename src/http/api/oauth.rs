@@ -535,6 +535,7 @@ pub async fn metadata(State(state): State<AppState>) -> Result<Response, ApiErro
         "token_endpoint": format!("{base}/oauth/token"),
         "revocation_endpoint": format!("{base}/oauth/revoke"),
         "app_registration_endpoint": format!("{base}/api/v1/apps"),
+        "userinfo_endpoint": format!("{base}/oauth/userinfo"),
         "scopes_supported": ops::SCOPES_SUPPORTED,
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],

@@ -85,7 +85,7 @@ pub fn account(a: &Account, urls: &Urls) -> AccountEntity {
         following_count: a.following_count,
         statuses_count: a.statuses_count,
         last_status_at: a.last_status_at_ms.map(date_only),
-        hide_collections: false,
+        hide_collections: a.hide_collections,
         emojis: super::custom_emoji::emojis(&a.emojis),
         fields: a
             .fields

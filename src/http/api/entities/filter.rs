@@ -1,7 +1,7 @@
 //! `Filter`, `FilterKeyword`, `FilterResult` and the v1 `V1_Filter`.
 
 use crate::ops::filters::FilterResult;
-use crate::store::filters::{Filter, Keyword};
+use crate::store::filters::{Filter, FilterStatus, Keyword};
 use crate::time_fmt::iso8601_ms;
 use serde::Serialize;
 use serde_json::Value;
@@ -62,8 +62,13 @@ fn base(f: &Filter, with_rules: bool) -> FilterEntity {
         expires_at: f.expires_at_ms.map(iso8601_ms),
         filter_action: f.action.clone(),
         keywords: with_rules.then(|| f.keywords.iter().map(keyword).collect()),
-        statuses: with_rules.then(Vec::new),
+        statuses: with_rules.then(|| f.statuses.iter().map(filter_status).collect()),
     }
+}
+
+/// `FilterStatus`: a status a filter names.
+pub fn filter_status(fs: &FilterStatus) -> Value {
+    serde_json::json!({ "id": fs.id.to_string(), "status_id": fs.status_id.to_string() })
 }
 
 pub fn filter(f: &Filter) -> FilterEntity {

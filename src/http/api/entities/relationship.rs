@@ -56,7 +56,7 @@ pub fn relationship(state: &AppState, id: u64) -> Result<RelationshipEntity> {
             Some(d) => store.is_domain_blocked(&d)?,
             None => false,
         },
-        endorsed: false,
+        endorsed: crate::ops::endorsements::endorsed(state, id)?,
         note: store.account_note(id)?,
     })
 }
