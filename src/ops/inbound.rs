@@ -423,6 +423,9 @@ pub async fn store_remote_status(
         emit(state, Event::StatusCreated(status.id));
         if mentions_owner || reply_to_owner {
             notify(state, "mention", author.id, Some(status.id))?;
+        } else if super::quotes::quotes_owner(state, &status, &owner)? {
+            // Mastodon 4.5's `quote`: someone quoted one of the owner's posts.
+            notify(state, "quote", author.id, Some(status.id))?;
         } else if state
             .store
             .relation(Rel::Following, author.id)?

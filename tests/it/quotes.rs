@@ -315,6 +315,19 @@ async fn quote_requests_are_answered_by_the_owners_policy() {
                 .unwrap()
                 .expect("the quoting post is kept");
             assert_eq!(q.quote.unwrap().state, QuoteState::Accepted);
+            // The owner is told, as Mastodon 4.5 tells of a quote.
+            let told = s
+                .state
+                .store
+                .notification_page(
+                    burrow::store::timelines::Page {
+                        limit: 40,
+                        ..Default::default()
+                    },
+                    |n| n.kind == "quote" && n.status_id == Some(q.id),
+                )
+                .unwrap();
+            assert_eq!(told.len(), 1);
         } else {
             assert_eq!(answer["type"], "Reject", "{answer}");
         }
