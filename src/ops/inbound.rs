@@ -364,7 +364,6 @@ pub async fn store_remote_status(
         return Ok(None);
     }
     let mut status = parse_status(state, doc, &author, &owner)?;
-    super::quotes::resolve_remote(state, doc, &mut status, &author, depth).await?;
     // Complete the thread upwards, a bounded number of steps.
     if let Some(parent_uri) = status.in_reply_to_uri.clone() {
         let parent = match state.store.status_by_uri(&parent_uri)? {
@@ -392,10 +391,12 @@ pub async fn store_remote_status(
         || follows
         || mentions_owner
         || reply_to_owner
-        || super::quotes::quotes_owner(state, &status, &owner)?;
+        || super::quotes::declares_owner_post(state, doc, &owner)?;
     if !wanted {
         return Ok(None);
     }
+    // Only a post that is kept costs fetches for what it quotes.
+    super::quotes::resolve_remote(state, doc, &mut status, &author, depth).await?;
     let mut placed = vec![timelines::account(author.id)];
     if status.visibility == Visibility::Public {
         placed.push(timelines::public());

@@ -504,3 +504,28 @@ async fn bad_quote_parameters_are_refused_with_nothing_stored() {
         .statuses_count;
     assert_eq!(before, after);
 }
+
+#[tokio::test]
+async fn a_strangers_quote_costs_no_fetch() {
+    let s = TestServer::start().await;
+    let peer = Peer::start().await;
+    let author = peer.actor("author", 51);
+    let stranger = peer.actor("stranger", 52);
+    let quoted = author.note(1, "<p>somewhere else</p>");
+    peer.serve(quoted.clone());
+    let mut note = stranger.note(1, "<p>nobody here follows me</p>");
+    note["quote"] = quoted["id"].clone();
+    stranger.send(&s, stranger.create(note.clone())).await;
+    let store = &s.state.store;
+    assert!(store
+        .status_by_uri(note["id"].as_str().unwrap())
+        .unwrap()
+        .is_none());
+    assert!(
+        store
+            .status_by_uri(quoted["id"].as_str().unwrap())
+            .unwrap()
+            .is_none(),
+        "the quoted post was not fetched for a post nobody here wants"
+    );
+}
