@@ -370,7 +370,6 @@ pub async fn store_remote_status(
         return Ok(None);
     }
     let mut status = parse_status(state, doc, &author, &owner)?;
-    super::quotes::resolve_remote(state, doc, &mut status, &author, depth).await?;
     // Complete the thread upwards, a bounded number of steps.
     let mut parent_known = false;
     if let Some(parent_uri) = status.in_reply_to_uri.clone() {
@@ -405,10 +404,12 @@ pub async fn store_remote_status(
         || mentions_owner
         || reply_to_owner
         || parent_known
-        || super::quotes::quotes_owner(state, &status, &owner)?;
+        || super::quotes::declares_owner_post(state, doc, &owner)?;
     if !wanted {
         return Ok(None);
     }
+    // Only a post that is kept costs fetches for what it quotes.
+    super::quotes::resolve_remote(state, doc, &mut status, &author, depth).await?;
     let mut placed = vec![timelines::account(author.id)];
     if status.visibility == Visibility::Public {
         placed.push(timelines::public());
@@ -439,6 +440,9 @@ pub async fn store_remote_status(
         emit(state, Event::StatusCreated(status.id));
         if mentions_owner || reply_to_owner {
             notify(state, "mention", author.id, Some(status.id))?;
+        } else if super::quotes::quotes_owner(state, &status, &owner)? {
+            // Mastodon 4.5's `quote`: someone quoted one of the owner's posts.
+            notify(state, "quote", author.id, Some(status.id))?;
         } else if state
             .store
             .relation(Rel::Following, author.id)?

@@ -190,6 +190,18 @@ pub fn quotes_owner(state: &AppState, s: &Status, owner: &Account) -> OpResult<b
     })
 }
 
+/// Whether a remote post declares a quote of one of the owner's posts
+/// (looked up here only: the owner's posts are all here).
+pub fn declares_owner_post(state: &AppState, doc: &Value, owner: &Account) -> OpResult<bool> {
+    Ok(match declared(doc) {
+        Some(d) => state
+            .store
+            .status_by_uri(&d.uri)?
+            .is_some_and(|q| q.local && q.account_id == owner.id),
+        None => false,
+    })
+}
+
 /// The owner's quote of `quoted_id`, checked before the post is made,
 /// and the author to ask when the quote needs approval.
 pub struct OwnQuote {

@@ -315,6 +315,19 @@ async fn quote_requests_are_answered_by_the_owners_policy() {
                 .unwrap()
                 .expect("the quoting post is kept");
             assert_eq!(q.quote.unwrap().state, QuoteState::Accepted);
+            // The owner is told, as Mastodon 4.5 tells of a quote.
+            let told = s
+                .state
+                .store
+                .notification_page(
+                    burrow::store::timelines::Page {
+                        limit: 40,
+                        ..Default::default()
+                    },
+                    |n| n.kind == "quote" && n.status_id == Some(q.id),
+                )
+                .unwrap();
+            assert_eq!(told.len(), 1);
         } else {
             assert_eq!(answer["type"], "Reject", "{answer}");
         }
@@ -490,4 +503,29 @@ async fn bad_quote_parameters_are_refused_with_nothing_stored() {
         .unwrap()
         .statuses_count;
     assert_eq!(before, after);
+}
+
+#[tokio::test]
+async fn a_strangers_quote_costs_no_fetch() {
+    let s = TestServer::start().await;
+    let peer = Peer::start().await;
+    let author = peer.actor("author", 51);
+    let stranger = peer.actor("stranger", 52);
+    let quoted = author.note(1, "<p>somewhere else</p>");
+    peer.serve(quoted.clone());
+    let mut note = stranger.note(1, "<p>nobody here follows me</p>");
+    note["quote"] = quoted["id"].clone();
+    stranger.send(&s, stranger.create(note.clone())).await;
+    let store = &s.state.store;
+    assert!(store
+        .status_by_uri(note["id"].as_str().unwrap())
+        .unwrap()
+        .is_none());
+    assert!(
+        store
+            .status_by_uri(quoted["id"].as_str().unwrap())
+            .unwrap()
+            .is_none(),
+        "the quoted post was not fetched for a post nobody here wants"
+    );
 }
