@@ -25,6 +25,10 @@ pub const SOCKET_FILE: &str = "admin.sock";
 const MAX_REQUEST_BYTES: u64 = 4096;
 /// The server's status line is short too.
 const MAX_STATUS_BYTES: u64 = 4096;
+/// Writes wait while a backup reads the store, so a command that stops
+/// reading (suspended, stuck) must not stall them: the backup is
+/// abandoned when the socket accepts nothing for this long.
+const BACKUP_STALL: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// What a command asks the server to do.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -118,12 +122,13 @@ fn list_domain_blocks(state: &AppState) -> crate::store::Result<String> {
 /// Domain blocks read per store page when listing them all.
 const LIST_PAGE: usize = 200;
 
-/// Listens on the admin socket until the server stops. A socket left by
-/// a killed server is replaced: whoever holds the store (we do) owns it.
+/// Binds the admin socket, before the server says it listens, so a
+/// command run as soon as the server is up finds it. A socket left by a
+/// killed server is replaced: whoever holds the store (we do) owns it.
 #[cfg(unix)]
-pub async fn serve(state: AppState) {
+pub fn bind(data_dir: &Path) -> Option<tokio::net::UnixListener> {
     use std::os::unix::fs::PermissionsExt;
-    let path = socket_path(&state.data_dir);
+    let path = socket_path(data_dir);
     let _ = std::fs::remove_file(&path);
     let listener = match tokio::net::UnixListener::bind(&path) {
         Ok(l) => l,
@@ -132,12 +137,23 @@ pub async fn serve(state: AppState) {
                 "no admin socket at {} ({e}); backup, prune and domain-block need the server stopped",
                 path.display()
             );
-            return std::future::pending().await;
+            return None;
         }
     };
     if let Err(e) = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)) {
         tracing::warn!("cannot make {} private: {e}", path.display());
     }
+    Some(listener)
+}
+
+/// Answers on the admin socket until the server stops. Each request
+/// runs in its own task, so a panic ends only that request.
+#[cfg(unix)]
+pub async fn serve(state: AppState, listener: Option<tokio::net::UnixListener>) {
+    let Some(listener) = listener else {
+        return;
+    };
+    let path = socket_path(&state.data_dir);
     let own_uid = own_uid(&path);
     let mut stopping = state.stopping.subscribe();
     loop {
@@ -197,6 +213,7 @@ async fn handle(state: AppState, stream: tokio::net::UnixStream) -> std::io::Res
         stream.write_all(b"ok\n").await?;
         let mut out = stream.into_std()?;
         out.set_nonblocking(false)?;
+        out.set_write_timeout(Some(BACKUP_STALL))?;
         let (store, data_dir) = (state.store.clone(), state.data_dir.clone());
         let written = tokio::task::spawn_blocking(move || {
             crate::ops::backup::write(&store, &data_dir, &mut out, &mut |_| {})
@@ -226,9 +243,12 @@ pub fn connect(data_dir: &Path) -> Option<std::os::unix::net::UnixStream> {
 }
 
 #[cfg(not(unix))]
-pub async fn serve(_state: AppState) {
-    std::future::pending().await
+pub fn bind(_data_dir: &Path) -> Option<()> {
+    None
 }
+
+#[cfg(not(unix))]
+pub async fn serve(_state: AppState, _listener: Option<()>) {}
 
 #[cfg(not(unix))]
 pub fn connect(_data_dir: &Path) -> Option<std::fs::File> {

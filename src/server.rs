@@ -192,6 +192,7 @@ impl Server {
             println!("\nBurrow is not set up yet. Open this one-time link to create your account:\n\n    {link}\n");
             tracing::info!("waiting for setup; the setup link was printed to standard output");
         }
+        let admin_socket = crate::admin::bind(&state.data_dir);
         tracing::info!(
             "listening on {} as {}",
             self.listener
@@ -232,9 +233,7 @@ impl Server {
         // `ops::prune`): each sleeps until it has something to do.
         let (a1, a2, a3) = (state.clone(), state.clone(), state.clone());
         let chores = [
-            tokio::spawn(supervise("admin socket", move || {
-                crate::admin::serve(a1.clone())
-            })),
+            tokio::spawn(crate::admin::serve(a1, admin_socket)),
             tokio::spawn(supervise("daily backup", move || {
                 crate::ops::backup::run(a2.clone())
             })),

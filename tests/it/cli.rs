@@ -570,3 +570,46 @@ async fn domain_blocks_from_the_command_line_with_and_without_the_server() {
     assert!(served.terminate());
     assert_eq!(stdout(&block(&["list"])).trim(), "worse.example");
 }
+
+/// The admin socket answers only its own user (and root): even with the
+/// file opened to everyone, another user's command is refused. Needs
+/// root to run a command as another user; skipped otherwise.
+#[test]
+fn the_admin_socket_refuses_other_users() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let tmp = tempfile::tempdir().unwrap();
+    if std::fs::metadata(tmp.path()).unwrap().uid() != 0 {
+        eprintln!("not root: cannot run a command as another user; skipped");
+        return;
+    }
+    let site = crate::common::binary::Site::init(tmp.path(), false);
+    let served = site.serve();
+    let socket = site.data.join("admin.sock");
+    assert_eq!(
+        std::fs::metadata(&socket).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    for dir in [tmp.path(), site.data.as_path()] {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let bin = std::env::var_os("BURROW_TEST_BIN")
+        .unwrap_or_else(|| std::ffi::OsString::from(env!("CARGO_BIN_EXE_burrow")));
+    let out = std::process::Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(&bin)
+        .args(["domain-block", "add", "sneaky.example", "--data-dir"])
+        .arg(&site.data)
+        .output()
+        .expect("setpriv runs");
+    assert!(!out.status.success(), "another user's command was obeyed");
+    // The command ran and reached the socket; the server hung up on it.
+    assert!(stderr(&out).contains("admin socket"), "{}", stderr(&out));
+    assert!(served.terminate());
+    let out = run(
+        &["domain-block", "list", "--data-dir", path_str(&site.data)],
+        "",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!stdout(&out).contains("sneaky"), "{}", stdout(&out));
+}
