@@ -30,7 +30,7 @@ struct Ca {
     root_pem: String,
     /// Burrow's HTTPS and plain listeners, where challenges are checked.
     https: SocketAddr,
-    plain: Mutex<Option<SocketAddr>>,
+    plain: Option<SocketAddr>,
     state: Mutex<CaState>,
 }
 
@@ -68,7 +68,7 @@ impl Ca {
             issuer: rcgen::Issuer::new(params, key),
             root_pem: root.pem(),
             https,
-            plain: Mutex::new(plain),
+            plain,
             state: Mutex::default(),
         });
         let app = Router::new()
@@ -273,7 +273,7 @@ async fn challenge(
     };
     let key_authorization = format!("{token}.{thumbprint}");
     let (valid, name) = if kind == "http" {
-        let plain = ca.plain.lock().unwrap().expect("a plain listener");
+        let plain = ca.plain.expect("a plain listener");
         let answer = reqwest::Client::new()
             .get(format!("http://{plain}/.well-known/acme-challenge/{token}"))
             .header("host", domain.as_str())
@@ -455,13 +455,10 @@ async fn served_by_ca(ca: &Ca, s: &TlsServer) -> Value {
 /// Binds the HTTPS port first (the CA must know it), then starts Burrow
 /// there with ACME pointed at the CA.
 async fn burrow_with_acme(dir: tempfile::TempDir, http01: bool) -> (Shared, TlsServer) {
-    // Reserve ports by binding, read them, release them for the server.
-    let https = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let https_addr = https.local_addr().unwrap();
-    drop(https);
-    let ca = Ca::start(https_addr, None).await;
+    let (https, plain) = (free_addr(), free_addr());
+    let ca = Ca::start(https, http01.then_some(plain)).await;
     let directory = ca.directory_url();
-    let s = TlsServer::start_at(dir, https_addr, move |c| {
+    let s = TlsServer::start_at(dir, https, plain, move |c| {
         c.server.acme_domain = Some("localhost".into());
         c.server.acme_email = Some("owner@example.net".into());
         c.server.acme_directory = Some(directory);
@@ -470,8 +467,16 @@ async fn burrow_with_acme(dir: tempfile::TempDir, http01: bool) -> (Shared, TlsS
         }
     })
     .await;
-    *ca.plain.lock().unwrap() = http01.then_some(s.plain);
     (ca, s)
+}
+
+/// A loopback address nobody listens on now (bound, read, released), so
+/// the CA knows where to validate before Burrow starts.
+fn free_addr() -> SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
 }
 
 #[tokio::test]
@@ -500,7 +505,7 @@ async fn http01_gets_a_certificate_served_without_restart_and_cached() {
         );
     }
     // … so a restart serves it at once, asking the CA nothing.
-    let https = TlsServer::start_at(dir, ca.https, {
+    let https = TlsServer::start_at(dir, ca.https, free_addr(), {
         let directory = ca.directory_url();
         move |c| {
             c.server.acme_domain = Some("localhost".into());

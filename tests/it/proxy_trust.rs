@@ -79,6 +79,7 @@ async fn a_bad_proxy_entry_is_refused_with_file_and_line() {
         .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("burrow.toml: line 2"), "{err}");
+    // After the file's two comment lines and `[server]`.
+    assert!(err.contains("burrow.toml: line 5"), "{err}");
     assert!(err.contains("proxy.lan"), "{err}");
 }

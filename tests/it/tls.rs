@@ -50,17 +50,19 @@ pub struct TlsServer {
 
 impl TlsServer {
     pub async fn start(dir: tempfile::TempDir, tune: impl FnOnce(&mut Config)) -> TlsServer {
-        Self::start_at(dir, "127.0.0.1:0".parse().unwrap(), tune).await
+        let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
+        Self::start_at(dir, any, any, tune).await
     }
 
-    /// `start` with the HTTPS port at `addr`.
+    /// `start` with the HTTPS port at `addr` and the plain one at `plain`.
     pub async fn start_at(
         dir: tempfile::TempDir,
         addr: SocketAddr,
+        plain: SocketAddr,
         tune: impl FnOnce(&mut Config),
     ) -> TlsServer {
         let listener = TcpListener::bind(addr).await.unwrap();
-        let plain = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let plain = TcpListener::bind(plain).await.unwrap();
         let addr = listener.local_addr().unwrap();
         let plain_addr = plain.local_addr().unwrap();
         let mut config = Config::default();
