@@ -245,6 +245,7 @@ pub async fn publish(state: &AppState, d: Due) -> OpResult<()> {
         }),
         idempotency_key: Some(publish_key(s.id)),
         application: s.application.clone(),
+        ..NewStatus::default()
     };
     let status = super::statuses::post(state, new).await?;
     state.store.transact(|tx| tx.take_scheduled(s.id))?;
