@@ -20,5 +20,12 @@ trap 'kill $a $b 2>/dev/null; wait $a $b 2>/dev/null; rm -rf "$work"' EXIT
 for port in $pa $pb; do
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/.well-known/nodeinfo" >/dev/null && break; sleep 0.1; done
 done
+# What a phone app asks at launch; it also schedules a post, published after the restart below.
+python3 tests/interop/app_launch.py launch "http://127.0.0.1:$pa" "$pw" "$work/launch.json"
 python3 tests/interop/mastodon_py.py "http://127.0.0.1:$pa" "$pw" "bob@127.0.0.1:$pb" "http://127.0.0.1:$pb"
 python3 tests/interop/push_policy.py "http://127.0.0.1:$pa" "$pw" "http://127.0.0.1:$pb" "alice@127.0.0.1:$pa"
+# The first server restarts; the post scheduled before is published once, on time.
+kill -TERM $a; wait $a || true
+"$bin" serve --data-dir "$work/a" --allow-private-network 2>>"$work/a.log" & a=$!
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$pa/.well-known/nodeinfo" >/dev/null && break; sleep 0.1; done
+python3 tests/interop/app_launch.py after-restart "http://127.0.0.1:$pa" "$work/launch.json"
