@@ -435,8 +435,15 @@ mod tests {
 
     fn job_with(not_before: (i32, u8, u8), not_after: (i32, u8, u8)) -> AcmeJob {
         let dir = std::env::temp_dir().join(format!("burrow-acme-{}", std::process::id()));
-        let job = AcmeJob::new(&dir, "a.example", None, "https://ca.example/dir", Http01Tokens::default(), true)
-            .unwrap();
+        let job = AcmeJob::new(
+            &dir,
+            "a.example",
+            None,
+            "https://ca.example/dir",
+            Http01Tokens::default(),
+            true,
+        )
+        .unwrap();
         let mut params = rcgen::CertificateParams::new(vec!["a.example".to_string()]).unwrap();
         params.not_before = rcgen::date_time_ymd(not_before.0, not_before.1, not_before.2);
         params.not_after = rcgen::date_time_ymd(not_after.0, not_after.1, not_after.2);
@@ -453,15 +460,26 @@ mod tests {
     fn renewal_is_due_two_thirds_into_the_lifetime() {
         // 90 days from 2026-01-01: due 60 days in, on 2026-03-02.
         let job = job_with((2026, 1, 1), (2026, 4, 1));
-        let due = job.renewal_due().duration_since(UNIX_EPOCH).unwrap().as_secs();
+        let due = job
+            .renewal_due()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
         assert_eq!(due, 1_772_409_600);
     }
 
     #[test]
     fn without_a_certificate_renewal_is_due_now() {
         let dir = std::env::temp_dir().join(format!("burrow-acme-none-{}", std::process::id()));
-        let job = AcmeJob::new(&dir, "a.example", None, "https://ca.example/dir", Http01Tokens::default(), true)
-            .unwrap();
+        let job = AcmeJob::new(
+            &dir,
+            "a.example",
+            None,
+            "https://ca.example/dir",
+            Http01Tokens::default(),
+            true,
+        )
+        .unwrap();
         assert!(job.renewal_due() <= SystemTime::now());
     }
 }

@@ -92,7 +92,7 @@ mod tests {
         let cert = params.self_signed(&key).unwrap();
         let (nb, na) = validity(cert.der()).unwrap();
         assert_eq!(nb, 1_767_312_000); // 2026-01-02T00:00:00Z
-        assert_eq!(na, 2_561_414_400); // 2051-03-04T00:00:00Z
+        assert_eq!(na, 2_561_500_800); // 2051-03-04T00:00:00Z, a GeneralizedTime
     }
 
     #[test]

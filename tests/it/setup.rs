@@ -302,8 +302,7 @@ async fn after_setup_the_owner_is_logged_in_and_sees_next_steps() {
     assert!(html.contains("href=\"/web/search\""), "{html}");
     assert!(html.contains("@someone@mastodon.social"), "{html}");
     assert!(html.contains(&format!("@me@{}", s.host)), "{html}");
-    // (minijinja writes `/` as `&#x2f;` in HTML.)
-    assert!(html.contains(&s.url("/@me").replace('/', "&#x2f;")), "{html}");
+    assert!(html.contains(&s.url("/@me")), "{html}");
     assert!(
         html.contains("Nobody else can reach this identity"),
         "{html}"
@@ -366,10 +365,7 @@ async fn a_public_address_gets_no_warning() {
         .await
         .unwrap();
     assert!(html.contains("<code>burrow.example</code>"), "{html}");
-    assert!(
-        html.contains(&"https://burrow.example/@me".replace('/', "&#x2f;")),
-        "{html}"
-    );
+    assert!(html.contains("https://burrow.example/@me"), "{html}");
     assert!(!html.contains("Nobody else"), "{html}");
     let _ = tx.send(());
     handle.await.unwrap().unwrap();
