@@ -32,6 +32,7 @@ pub type OpResult<T> = Result<T, OpError>;
 
 pub mod follows;
 pub mod hiding;
+pub mod import;
 pub mod inbound;
 pub mod interactions;
 pub mod notification_groups;
