@@ -185,7 +185,7 @@ async fn archives_import_with_dates_media_tags_threads_and_only_once() {
     // Peers fetch them at their new ids.
     let object = crate::common::get_ap(first["uri"].as_str().unwrap()).await;
     assert_eq!(object["type"], "Note");
-    assert_eq!(object["published"], "2019-05-01T10:00:00Z");
+    assert_eq!(object["published"], "2019-05-01T10:00:00.000Z");
     drop(served);
 
     // Nothing was queued for delivery.
