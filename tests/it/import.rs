@@ -194,11 +194,14 @@ async fn archives_import_with_dates_media_tags_threads_and_only_once() {
     assert!(store.delivery_jobs().unwrap().is_empty());
 }
 
+/// Importer, zip entries, and a word the refusal must contain.
+type Case = (&'static str, Vec<(&'static str, Vec<u8>)>, &'static str);
+
 #[test]
 fn hostile_archives_are_refused_with_a_message() {
     let dir = tempfile::tempdir().unwrap();
     let site = Site::init(dir.path(), false);
-    let cases: Vec<(&str, Vec<(&str, Vec<u8>)>, &str)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "mastodon",
             vec![("outbox.json", b"{broken".to_vec())],
