@@ -1,4 +1,5 @@
-//! The command line: `burrow [serve]`, `burrow init`, `burrow passwd`.
+//! The command line: `burrow [serve]`, `burrow init`, `burrow passwd`,
+//! `burrow import`.
 //! Every failure is one line that names the problem and the fix.
 
 use crate::admin::{self, Request};
@@ -51,6 +52,8 @@ pub enum Command {
     /// Block, unblock and list whole servers, as in the web settings.
     #[command(subcommand)]
     DomainBlock(DomainBlockCommand),
+    /// Bring in your posts from a Mastodon or Twitter/X archive (server stopped).
+    Import(ImportArgs),
 }
 
 #[derive(Args, Debug)]
@@ -189,6 +192,24 @@ pub struct PasswdArgs {
     pub password_stdin: bool,
 }
 
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    /// Where the archive comes from.
+    pub kind: ImportKind,
+    /// The archive's zip file, as downloaded.
+    pub archive: PathBuf,
+    #[command(flatten)]
+    pub data: DataDirArg,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum ImportKind {
+    /// Mastodon's "Request your archive" export.
+    Mastodon,
+    /// An X/Twitter archive.
+    Twitter,
+}
+
 /// A failed command: printed as `error: …` with exit status 1.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
@@ -230,6 +251,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Some(Command::DomainBlock(DomainBlockCommand::List(a))) => {
             print_answer(&a.data.data_dir, Request::DomainBlockList)
         }
+        Some(Command::Import(args)) => import(args),
     }
 }
 
@@ -369,6 +391,62 @@ fn passwd(args: PasswdArgs) -> Result<(), CliError> {
         "Password changed. All apps and browser sessions were signed out ({} app token(s) revoked); log in again with the new password.",
         revoked.len()
     );
+    Ok(())
+}
+
+fn import(args: ImportArgs) -> Result<(), CliError> {
+    use crate::ops::import::{self, mastodon, twitter, Archive, Source};
+    let dir = &args.data.data_dir;
+    let config = Config::load(dir, &Overrides::default())?;
+    if !dir.join(server::DB_DIR).is_dir() {
+        return Err(CliError::Message(format!(
+            "{} holds no Burrow data; check --data-dir, or create the owner with `burrow init`",
+            dir.display()
+        )));
+    }
+    // The running server holds the store's lock; imports run beside it
+    // only once there is a way to hand it work, so it must be stopped.
+    let store = server::open_store(dir, &config).map_err(|e| {
+        CliError::Message(format!(
+            "{e}. Stop the server before importing, then start it again afterwards"
+        ))
+    })?;
+    if store.owner().map_err(OpError::from)?.is_none() {
+        return Err(CliError::Message(format!(
+            "{} has no owner yet; create one with `burrow init` or the setup page",
+            dir.display()
+        )));
+    }
+    let mut archive = Archive::open(&args.archive).map_err(CliError::Message)?;
+    let (source, parsed) = match args.kind {
+        ImportKind::Mastodon => (Source::Mastodon, mastodon::parse(&mut archive)),
+        ImportKind::Twitter => (Source::Twitter, twitter::parse(&mut archive)),
+    };
+    let parsed = parsed.map_err(CliError::Message)?;
+    let state = crate::state::AppState::new(config, dir.clone(), store, KeyGen::Random);
+    let show = std::io::stdout().is_terminal();
+    let summary = runtime()?.block_on(import::import(
+        &state,
+        source,
+        &mut archive,
+        parsed,
+        |done, total| {
+            if show {
+                print!("\rImporting: {done}/{total}");
+                let _ = std::io::stdout().flush();
+            }
+        },
+    ))?;
+    if show {
+        println!();
+    }
+    println!(
+        "Imported {} post(s); {} were already here.",
+        summary.imported, summary.already
+    );
+    for (why, n) in &summary.skipped {
+        println!("Skipped {n}: {why}");
+    }
     Ok(())
 }
 

@@ -37,6 +37,7 @@ pub type OpResult<T> = Result<T, OpError>;
 pub mod followers_sync;
 pub mod follows;
 pub mod hiding;
+pub mod import;
 pub mod inbound;
 pub mod interactions;
 pub mod notification_groups;

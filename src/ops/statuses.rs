@@ -154,7 +154,7 @@ fn mention_of(a: &Account) -> Mention {
 }
 
 /// Timelines a status of the owner's goes into.
-fn local_placement(s: &Status, owner_id: u64) -> Vec<String> {
+pub(crate) fn local_placement(s: &Status, owner_id: u64) -> Vec<String> {
     let mut placed = vec![timelines::home(), timelines::account(owner_id)];
     match s.visibility {
         Visibility::Public => {

@@ -42,6 +42,7 @@ mod hostile_panicproof;
 mod hostile_peerwork;
 mod hostile_secrets;
 mod hostile_visibility;
+mod import;
 mod inbox_security;
 mod keys;
 mod media;
