@@ -34,6 +34,7 @@ pub mod follows;
 pub mod hiding;
 pub mod inbound;
 pub mod interactions;
+pub mod moving;
 pub mod notification_groups;
 pub mod poll_ends;
 pub mod polls;

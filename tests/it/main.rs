@@ -36,6 +36,7 @@ mod hostile_visibility;
 mod inbox_security;
 mod keys;
 mod media;
+mod moving;
 mod props;
 mod push;
 mod setup;
