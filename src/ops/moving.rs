@@ -94,7 +94,7 @@ pub async fn move_to(state: &AppState, input: &str) -> OpResult<Account> {
     if target.uri == owner.uri {
         return Err(OpError::Invalid("the owner can't move to itself".into()));
     }
-    if !target.also_known_as.iter().any(|a| *a == owner.uri) {
+    if !target.also_known_as.contains(&owner.uri) {
         return Err(OpError::Forbidden(format!(
             "{} does not list {} among its aliases (alsoKnownAs); add the alias on the new account first",
             target.uri, owner.uri
