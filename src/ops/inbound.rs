@@ -119,8 +119,11 @@ async fn follow(state: &AppState, actor: &Account, act: &Value) -> OpResult<()> 
         created_at_ms: now_ms(),
         ..Default::default()
     };
-    let blocked = state.store.has_relation(Rel::Blocking, actor.id)?;
     let already = state.store.has_relation(Rel::FollowedBy, actor.id)?;
+    // An owner who moved away takes no new followers: they are refused
+    // and the actor document's `movedTo` points to the new account.
+    let moved = owner.moved_to.is_some() && !already;
+    let blocked = state.store.has_relation(Rel::Blocking, actor.id)? || moved;
     let pending = owner.locked && !blocked && !already;
     let answer = if pending {
         None

@@ -40,6 +40,7 @@ pub mod hiding;
 pub mod import;
 pub mod inbound;
 pub mod interactions;
+pub mod moving;
 pub mod notification_groups;
 pub mod notification_policy;
 pub mod notification_requests;

@@ -51,6 +51,7 @@ mod media;
 #[path = "../../benches/year/peers.rs"]
 mod peers;
 mod notification_policy;
+mod moving;
 mod props;
 mod prune;
 mod proxy_trust;
