@@ -7,15 +7,15 @@ pub mod addresses;
 pub mod delivery;
 pub mod emoji;
 pub mod fetcher;
-pub mod forward;
 pub mod followers_sync;
+pub mod forward;
 pub mod inbox_queue;
 pub mod inbox_worker;
 pub mod keys;
 pub mod origin;
 pub mod outbox;
-pub mod replies;
 pub mod quotes;
+pub mod replies;
 pub mod signatures;
 pub mod transient;
 

@@ -46,9 +46,9 @@ pub mod notification_policy;
 pub mod notification_requests;
 pub mod poll_ends;
 pub mod polls;
+pub mod quotes;
 pub mod reports;
 pub mod scheduled;
-pub mod quotes;
 pub mod statuses;
 pub mod visibility;
 

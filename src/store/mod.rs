@@ -39,9 +39,9 @@ pub mod notification_requests;
 pub mod poll_ends;
 pub mod poll_votes;
 pub mod prune;
+pub mod quotes;
 pub mod reports;
 pub mod scheduled;
-pub mod quotes;
 pub mod tags;
 
 pub use codec::{decode, encode};

@@ -28,8 +28,8 @@ mod delivery;
 mod discovery;
 mod disk_month;
 mod durability;
-mod entity_shapes;
 mod emoji_cards;
+mod entity_shapes;
 mod federation;
 mod fetcher;
 mod fixtures_inbound;
@@ -47,20 +47,20 @@ mod inbox_security;
 mod keys;
 mod media;
 // The benchmark's loopback peers and seeding, shared with `disk_month`.
+mod moving;
+mod notification_policy;
 #[allow(dead_code)]
 #[path = "../../benches/year/peers.rs"]
 mod peers;
-mod notification_policy;
-mod moving;
 mod props;
-mod prune;
 mod proxy_trust;
+mod prune;
 mod push;
+mod push_legacy;
+mod quotes;
 #[allow(dead_code)]
 #[path = "../../benches/year/seed.rs"]
 mod seed;
-mod push_legacy;
-mod quotes;
 mod setup;
 mod signatures;
 mod streaming;
