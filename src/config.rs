@@ -490,7 +490,16 @@ pub fn prepare_data_dir(dir: &Path) -> Result<(), ConfigError> {
         dir: dir.to_path_buf(),
         reason,
     };
-    std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
+    // A directory made here is the owner's alone (keys, tokens, the admin
+    // socket live in it); one that exists keeps the mode its owner chose.
+    if !dir.exists() {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| fail(e.to_string()))?;
+    }
     let probe = dir.join(".write-test");
     std::fs::write(&probe, b"ok").map_err(|e| fail(format!("cannot write in it ({e})")))?;
     let _ = std::fs::remove_file(probe);
@@ -500,6 +509,16 @@ pub fn prepare_data_dir(dir: &Path) -> Result<(), ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_new_data_directory_is_the_owners_alone() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("new").join("data");
+        prepare_data_dir(&dir).unwrap();
+        let mode = std::fs::metadata(&dir).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
+    }
 
     #[test]
     fn documented_file_round_trips() {
