@@ -445,13 +445,15 @@ async fn served_by_ca(ca: &Ca, s: &TlsServer) -> Value {
     }
 }
 
-/// Binds the HTTPS port first (the CA must know it), then starts Burrow
-/// there with ACME pointed at the CA.
+/// Binds the HTTPS and plain ports first (the CA must know them), then
+/// starts Burrow on those bound listeners with ACME pointed at the CA.
 async fn burrow_with_acme(dir: tempfile::TempDir, http01: bool) -> (Shared, TlsServer) {
-    let (https, plain) = (free_addr(), free_addr());
-    let ca = Ca::start(https, http01.then_some(plain)).await;
+    let https = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let plain = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let (https_addr, plain_addr) = (https.local_addr().unwrap(), plain.local_addr().unwrap());
+    let ca = Ca::start(https_addr, http01.then_some(plain_addr)).await;
     let directory = ca.directory_url();
-    let s = TlsServer::start_at(dir, https, plain, move |c| {
+    let s = TlsServer::start_on(dir, https, plain, move |c| {
         c.server.acme_domain = Some("localhost".into());
         c.server.acme_email = Some("owner@example.net".into());
         c.server.acme_directory = Some(directory);

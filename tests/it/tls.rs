@@ -63,6 +63,17 @@ impl TlsServer {
     ) -> TlsServer {
         let listener = TcpListener::bind(addr).await.unwrap();
         let plain = TcpListener::bind(plain).await.unwrap();
+        Self::start_on(dir, listener, plain, tune).await
+    }
+
+    /// `start` on listeners already bound, so no other test can take
+    /// their ports between choosing and binding them.
+    pub async fn start_on(
+        dir: tempfile::TempDir,
+        listener: TcpListener,
+        plain: TcpListener,
+        tune: impl FnOnce(&mut Config),
+    ) -> TlsServer {
         let addr = listener.local_addr().unwrap();
         let plain_addr = plain.local_addr().unwrap();
         let mut config = Config::default();
