@@ -13,7 +13,9 @@
 //! first); and the record starts with a 2-byte padding length (0 here)
 //! instead of ending with a delimiter.
 
-use super::ece::{check_keys, expand, ContentKeys, EceError, PUBLIC_KEY_LEN, SALT_LEN, TAG_LEN};
+use super::ece::{
+    check_keys, check_seal, expand, ContentKeys, EceError, PUBLIC_KEY_LEN, SALT_LEN, TAG_LEN,
+};
 use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_128_GCM};
 use ring::agreement::{self, EphemeralPrivateKey, UnparsedPublicKey, ECDH_P256};
 use ring::hkdf::{self, HKDF_SHA256};
@@ -95,13 +97,13 @@ pub fn seal(
     salt: &[u8; SALT_LEN],
     plaintext: &[u8],
 ) -> Result<Vec<u8>, EceError> {
-    check_keys(ua_public, auth_secret)?;
-    if as_public.len() != PUBLIC_KEY_LEN {
-        return Err(EceError::BadPublicKey);
-    }
-    if plaintext.len() > MAX_PLAINTEXT_LEN {
-        return Err(EceError::TooLong(plaintext.len()));
-    }
+    check_seal(
+        ua_public,
+        as_public,
+        auth_secret,
+        plaintext.len(),
+        MAX_PLAINTEXT_LEN,
+    )?;
     let keys = derive(shared_secret, auth_secret, ua_public, as_public, salt);
     let mut record = Vec::with_capacity(PAD_LEN_BYTES + plaintext.len() + TAG_LEN);
     record.extend_from_slice(&[0, 0]);

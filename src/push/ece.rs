@@ -114,6 +114,25 @@ pub(super) fn check_keys(ua_public: &[u8], auth_secret: &[u8]) -> Result<(), Ece
     Ok(())
 }
 
+/// What both codings check before sealing: the subscriber's keys, our
+/// public key's length, and that the message fits the coding's `max`.
+pub(super) fn check_seal(
+    ua_public: &[u8],
+    as_public: &[u8],
+    auth_secret: &[u8],
+    plaintext_len: usize,
+    max: usize,
+) -> Result<(), EceError> {
+    check_keys(ua_public, auth_secret)?;
+    if as_public.len() != PUBLIC_KEY_LEN {
+        return Err(EceError::BadPublicKey);
+    }
+    if plaintext_len > max {
+        return Err(EceError::TooLong(plaintext_len));
+    }
+    Ok(())
+}
+
 /// Encrypts `plaintext` for a subscriber, given the ECDH secret already
 /// agreed between `as_public` (ours) and `ua_public` (theirs).
 pub fn seal(
@@ -124,13 +143,13 @@ pub fn seal(
     salt: &[u8; SALT_LEN],
     plaintext: &[u8],
 ) -> Result<Vec<u8>, EceError> {
-    check_keys(ua_public, auth_secret)?;
-    if as_public.len() != PUBLIC_KEY_LEN {
-        return Err(EceError::BadPublicKey);
-    }
-    if plaintext.len() > MAX_PLAINTEXT_LEN {
-        return Err(EceError::TooLong(plaintext.len()));
-    }
+    check_seal(
+        ua_public,
+        as_public,
+        auth_secret,
+        plaintext.len(),
+        MAX_PLAINTEXT_LEN,
+    )?;
     let keys = derive(shared_secret, auth_secret, ua_public, as_public, salt);
     let mut body = Vec::with_capacity(HEADER_LEN + plaintext.len() + 1 + TAG_LEN);
     body.extend_from_slice(salt);
